@@ -1,0 +1,185 @@
+"""Figures the notebooks share: curves with seed bands, gradient-norm traces and histograms.
+
+Each function draws on a Matplotlib ``Axes`` it is given and returns it, so a notebook composes
+its own figure and keeps control of titles and layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .training import History
+
+#: One colour per recurrent cell, the same in every notebook.
+CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green"}
+
+
+def use_style() -> None:
+    """Light figures that stay small when a notebook is committed with its outputs."""
+    matplotlib.rcParams.update(
+        {
+            "figure.dpi": 80,
+            "savefig.dpi": 80,
+            "figure.figsize": (9.0, 3.6),
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+        }
+    )
+
+
+def _as_matrix(ys: Sequence[Sequence[float]]) -> np.ndarray:
+    """Stack runs of possibly different lengths, padding the short ones with NaN."""
+    if len(ys) == 0:
+        raise ValueError("ys must hold at least one run")
+    width = max(len(y) for y in ys)
+    out = np.full((len(ys), width), np.nan)
+    for i, y in enumerate(ys):
+        out[i, : len(y)] = np.asarray(y, dtype=float)
+    return out
+
+
+def seed_band(
+    ax: plt.Axes,
+    x: Sequence[float],
+    ys: Sequence[Sequence[float]],
+    label: str | None = None,
+    color: str | None = None,
+    show_runs: bool = False,
+) -> plt.Axes:
+    """Median over seeds as a line, the min–max range over seeds as a shaded band.
+
+    Runs may be of different lengths (a run that diverged or stopped early ends sooner); the
+    statistics at each x use the runs that reached it.
+    """
+    data = _as_matrix(ys)
+    x = np.asarray(x, dtype=float)[: data.shape[1]]
+    data = data[:, : len(x)]
+    with np.errstate(all="ignore"), _quiet_nan_warnings():
+        mid = np.nanmedian(data, axis=0)
+        lo, hi = np.nanmin(data, axis=0), np.nanmax(data, axis=0)
+    (line,) = ax.plot(x, mid, color=color, label=label, lw=1.8)
+    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.18, lw=0)
+    if show_runs:
+        for row in data:
+            ax.plot(x, row, color=line.get_color(), lw=0.6, alpha=0.5)
+    return ax
+
+
+class _quiet_nan_warnings:
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def plot_eval_curves(
+    ax: plt.Axes,
+    runs: Mapping[str, Sequence[History]],
+    colors: Mapping[str, str] | None = None,
+    baseline: float | None = None,
+    baseline_label: str = "learned nothing",
+    logy: bool = True,
+    show_runs: bool = False,
+) -> plt.Axes:
+    """Evaluation loss against step, one seed band per entry of ``runs`` (label → histories)."""
+    colors = dict(CELL_COLORS, **(colors or {}))
+    for label, histories in runs.items():
+        if not histories:
+            raise ValueError(f"runs[{label!r}] holds no history")
+        longest = max(histories, key=lambda h: len(h.eval_step))
+        seed_band(
+            ax,
+            longest.eval_step,
+            [h.eval_loss for h in histories],
+            label=label,
+            color=colors.get(label),
+            show_runs=show_runs,
+        )
+    if baseline is not None:
+        ax.axhline(baseline, color="0.3", ls="--", lw=1, label=baseline_label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.legend()
+    return ax
+
+
+def plot_grad_norms(
+    ax: plt.Axes,
+    norms: Sequence[float],
+    threshold: float | None = None,
+    label: str | None = None,
+    color: str | None = None,
+) -> plt.Axes:
+    """Gradient norm (before clipping) at every step, log scale, with the clip threshold drawn."""
+    norms = np.asarray(norms, dtype=float)
+    ax.plot(np.arange(1, len(norms) + 1), norms, lw=0.8, label=label, color=color)
+    if threshold is not None:
+        ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("‖gradient‖ before clipping")
+    return ax
+
+
+def plot_norm_histogram(
+    ax: plt.Axes,
+    norms: Sequence[float],
+    threshold: float | None = None,
+    percentiles: Sequence[float] = (50, 90, 99),
+    bins: int = 40,
+) -> plt.Axes:
+    """Histogram of gradient norms on log-spaced bins, with percentiles and the threshold marked."""
+    norms = np.asarray(norms, dtype=float)
+    norms = norms[np.isfinite(norms) & (norms > 0)]
+    if norms.size == 0:
+        raise ValueError("norms must hold at least one finite, positive value")
+    edges = np.geomspace(norms.min(), norms.max() * 1.0001, bins + 1)
+    ax.hist(norms, bins=edges, color="0.6")
+    ax.set_xscale("log")
+    for p, style in zip(percentiles, (":", "-.", "--", (0, (1, 3)))):
+        value = np.percentile(norms, p)
+        ax.axvline(value, color="tab:purple", ls=style, lw=1, label=f"p{p:g} = {value:.3g}")
+    if threshold is not None:
+        ax.axvline(threshold, color="k", lw=1.6, label=f"threshold {threshold:g}")
+    ax.set_xlabel("‖gradient‖ before clipping")
+    ax.set_ylabel("steps")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_time_gradients(
+    ax: plt.Axes,
+    grads: Mapping[str, Sequence[Sequence[float]]],
+    colors: Mapping[str, str] | None = None,
+) -> plt.Axes:
+    """‖∂L/∂h_t‖ against t (log scale), one seed band per entry (label → list of per-seed traces)."""
+    colors = dict(CELL_COLORS, **(colors or {}))
+    for label, traces in grads.items():
+        width = max(len(t) for t in traces)
+        seed_band(ax, np.arange(1, width + 1), traces, label=label, color=colors.get(label))
+    ax.set_yscale("log")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("‖∂L/∂h_t‖")
+    ax.legend()
+    return ax
+
+
+def mark_epoch(
+    ax: plt.Axes, epoch: float, label: str | None = None, color: str = "k", ls: str = "--"
+) -> plt.Axes:
+    """A vertical marker (best epoch, early-stopping epoch, …)."""
+    ax.axvline(epoch, color=color, ls=ls, lw=1.2, label=label)
+    return ax

@@ -1,0 +1,177 @@
+"""One training loop that records what the notebooks plot.
+
+Every step records the training loss and the gradient norm *before* clipping (the value that
+``torch.nn.utils.clip_grad_norm_`` returns); every ``eval_every`` steps an ``evaluate(model)``
+callback gives a validation/test loss. A non-finite loss, gradient norm or evaluation stops
+training at once with a stated reason — never a silent NaN curve.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .data import _check_int
+
+
+@dataclass
+class History:
+    """What one training run recorded."""
+
+    label: str = ""
+    step: list[int] = field(default_factory=list)  # 1-based index of each optimizer step
+    train_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)  # total norm before clipping
+    eval_step: list[int] = field(default_factory=list)  # step after which evaluate() ran (0: before training)
+    eval_loss: list[float] = field(default_factory=list)
+    stop_reason: str = ""
+    diverged: bool = False
+    seconds: float = 0.0
+
+    @property
+    def steps_done(self) -> int:
+        return self.step[-1] if self.step else 0
+
+    @property
+    def final_eval(self) -> float:
+        """The last evaluation (``inf`` when training diverged or never evaluated)."""
+        if self.diverged or not self.eval_loss:
+            return math.inf
+        return self.eval_loss[-1]
+
+    @property
+    def best_eval(self) -> float:
+        return min(self.eval_loss) if self.eval_loss else math.inf
+
+    def steps_to(self, target: float) -> int | None:
+        """First evaluated step at which the evaluation was below ``target``, else ``None``."""
+        for s, v in zip(self.eval_step, self.eval_loss):
+            if v < target:
+                return s
+        return None
+
+    def seconds_per_step(self) -> float:
+        return self.seconds / max(self.steps_done, 1)
+
+
+def mse_evaluator(x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> Callable[[nn.Module], float]:
+    """Return ``evaluate(model) -> float``: mean squared error of ``model`` on the fixed set ``(x, y)``."""
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    _check_int("batch_size", batch_size, 1)
+
+    def evaluate(model: nn.Module) -> float:
+        device = next(model.parameters()).device
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            xb, yb = x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)
+            total += nn.functional.mse_loss(model(xb), yb, reduction="sum").item()
+        return total / len(x)
+
+    return evaluate
+
+
+def train(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    steps: int,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.mse_loss,
+    clip: float | None = None,
+    evaluate: Callable[[nn.Module], float] | None = None,
+    eval_every: int = 50,
+    stop_below: float | None = None,
+    label: str = "",
+    progress: bool = False,
+) -> History:
+    """Train ``model`` for ``steps`` optimizer steps on ``batches`` and return its :class:`History`.
+
+    One step is ``zero_grad → loss → backward → clip_grad_norm_ → step``; with ``clip=None`` the
+    norm is measured but not clipped. ``evaluate`` runs before training, every ``eval_every``
+    steps and after the last step, under ``torch.no_grad()`` in eval mode. ``stop_below`` ends
+    training early once an evaluation is below it (for time-to-target sweeps). Training stops,
+    with ``diverged=True`` and a reason, when the loss, the gradient norm or an evaluation
+    becomes non-finite.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    _check_int("steps", steps, 1)
+    _check_int("eval_every", eval_every, 1)
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
+        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
+    device = next(model.parameters()).device
+    params = [p for p in model.parameters() if p.requires_grad]
+    max_norm = math.inf if clip is None else float(clip)
+    history = History(label=label)
+    iterator = iter(batches)
+
+    def run_eval(step: int) -> bool:
+        if evaluate is None:
+            return True
+        model.eval()
+        with torch.no_grad():
+            value = float(evaluate(model))
+        model.train()
+        if not math.isfinite(value):
+            history.diverged = True
+            history.stop_reason = f"evaluation became non-finite ({value}) after step {step}"
+            return False
+        history.eval_step.append(step)
+        history.eval_loss.append(value)
+        if stop_below is not None and value < stop_below:
+            history.stop_reason = f"evaluation {value:.4g} fell below {stop_below:g} at step {step}"
+            return False
+        return True
+
+    start = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc=label or "training", leave=False)
+    try:
+        if not run_eval(0):
+            return history
+        model.train()
+        for step in range(1, steps + 1):
+            try:
+                x, y = next(iterator)
+            except StopIteration:
+                history.stop_reason = f"batches ran out after {step - 1} steps"
+                break
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                history.diverged = True
+                history.stop_reason = f"loss became non-finite ({loss_value}) at step {step}"
+                break
+            loss.backward()
+            norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+            if not math.isfinite(norm):
+                history.diverged = True
+                history.stop_reason = f"gradient norm became non-finite ({norm}) at step {step}"
+                break
+            optimizer.step()
+            history.step.append(step)
+            history.train_loss.append(loss_value)
+            history.grad_norm.append(norm)
+            if bar is not None:
+                bar.update(1)
+            if (step % eval_every == 0 or step == steps) and not run_eval(step):
+                break
+        else:
+            history.stop_reason = f"completed {steps} steps"
+    finally:
+        history.seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+    return history

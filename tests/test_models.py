@@ -1,0 +1,88 @@
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+import seqtips as st
+
+
+@pytest.mark.parametrize(
+    ("cell", "input_size", "hidden_size", "num_layers", "bias", "bidirectional"),
+    list(itertools.product(["rnn", "gru", "lstm"], [1, 2, 7], [1, 5, 32], [1, 2, 3], [True, False], [False, True])),
+)
+def test_expected_parameters_matches_pytorch(cell, input_size, hidden_size, num_layers, bias, bidirectional):
+    module = st.CELLS[cell](input_size, hidden_size, num_layers=num_layers, bias=bias, bidirectional=bidirectional)
+    expected = st.expected_parameters(cell, input_size, hidden_size, num_layers, bias, bidirectional)
+    assert expected == st.count_parameters(module)
+
+
+def test_expected_parameters_known_values_and_ratio():
+    assert [st.expected_parameters(c, 2, 32) for c in ("rnn", "gru", "lstm")] == [1152, 3456, 4608]
+    for h in (1, 16, 100, 256):
+        gru, lstm = st.expected_parameters("gru", 10, h), st.expected_parameters("lstm", 10, h)
+        assert 4 * gru == 3 * lstm
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"cell": "transformer"}, "cell must be one of 'rnn', 'gru', 'lstm'"),
+        ({"input_size": 0}, "input_size"),
+        ({"hidden_size": 2.5}, "hidden_size"),
+        ({"num_layers": 0}, "num_layers"),
+        ({"bias": 1}, "bias"),
+        ({"bidirectional": "yes"}, "bidirectional"),
+    ],
+)
+def test_expected_parameters_bad_input(kwargs, match):
+    args = {"cell": "gru", "input_size": 2, "hidden_size": 4, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        st.expected_parameters(**args)
+
+
+def test_count_parameters_trainable_only():
+    m = nn.Linear(3, 2)
+    assert st.count_parameters(m) == 8
+    m.bias.requires_grad_(False)
+    assert st.count_parameters(m) == 6
+    assert st.count_parameters(m, trainable_only=False) == 8
+    with pytest.raises(ValueError, match="module"):
+        st.count_parameters("not a module")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm", "GRU"])
+def test_sequence_model_shapes(cell):
+    m = st.SequenceModel(cell, 2, 8)
+    assert m.cell == cell.lower()
+    assert m(torch.rand(4, 6, 2)).shape == (4,)
+    m3 = st.make_model(cell, 2, 8, output_size=3, num_layers=2)
+    assert m3(torch.rand(4, 6, 2)).shape == (4, 3)
+    assert st.count_parameters(m3) == st.expected_parameters(cell, 2, 8, 2) + 8 * 3 + 3
+
+
+def test_sequence_model_with_vocabulary():
+    m = st.SequenceModel("gru", 4, 8, vocab_size=5)
+    assert m(torch.randint(0, 5, (3, 7))).shape == (3,)
+    with pytest.raises(ValueError, match="token ids"):
+        m(torch.rand(3, 7, 4))
+
+
+def test_sequence_model_rejects_bad_input():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        st.SequenceModel("elman", 2, 8)
+    with pytest.raises(ValueError, match="hidden_size"):
+        st.SequenceModel("gru", 2, 0)
+    with pytest.raises(ValueError, match=r"\[batch, time, features\]"):
+        st.SequenceModel("gru", 2, 8)(torch.rand(4, 2))
+
+
+def test_lstm_forget_bias():
+    torch.manual_seed(0)
+    plain = st.SequenceModel("lstm", 2, 6, forget_bias=0.0)
+    torch.manual_seed(0)
+    biased = st.SequenceModel("lstm", 2, 6, forget_bias=1.0)
+    diff = biased.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0
+    assert torch.allclose(diff[6:12], torch.ones(6))
+    assert torch.count_nonzero(diff[:6]) == 0 and torch.count_nonzero(diff[12:]) == 0
+    assert torch.equal(biased.rnn.bias_hh_l0, plain.rnn.bias_hh_l0)

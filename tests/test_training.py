@@ -1,0 +1,112 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import seqtips as st
+
+
+def _setup(cell="gru", seed=0, lr=1e-2):
+    torch.manual_seed(seed)
+    model = st.SequenceModel(cell, 2, 16)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    batches = st.adding_batches(32, 6, torch.Generator().manual_seed(seed))
+    x, y = st.adding_problem(256, 6, generator=torch.Generator().manual_seed(99))
+    return model, opt, batches, st.mse_evaluator(x, y)
+
+
+def test_train_records_and_learns():
+    model, opt, batches, ev = _setup()
+    h = st.train(model, opt, batches, steps=200, evaluate=ev, eval_every=50, label="gru")
+    assert h.label == "gru" and h.step == list(range(1, 201))
+    assert len(h.train_loss) == len(h.grad_norm) == 200
+    assert h.eval_step == [0, 50, 100, 150, 200]
+    assert h.eval_loss[-1] < 0.5 * h.eval_loss[0]
+    assert h.final_eval == h.eval_loss[-1] and h.best_eval == min(h.eval_loss)
+    assert not h.diverged and h.stop_reason == "completed 200 steps"
+    assert h.seconds > 0 and h.seconds_per_step() > 0
+    assert h.steps_to(10.0) == 0 and h.steps_to(-1.0) is None
+
+
+def test_train_is_reproducible():
+    a = st.train(*_setup()[:3], steps=20)
+    b = st.train(*_setup()[:3], steps=20)
+    assert a.train_loss == b.train_loss and a.grad_norm == b.grad_norm
+
+
+def test_grad_norm_is_the_norm_before_clipping():
+    model, opt, batches, _ = _setup()
+    twin, twin_opt, twin_batches, _ = _setup()
+    clipped = st.train(model, opt, batches, steps=1, clip=1e-3)
+    free = st.train(twin, twin_opt, twin_batches, steps=1)
+    assert clipped.grad_norm[0] == pytest.approx(free.grad_norm[0])
+    assert clipped.grad_norm[0] > 1e-3
+
+
+def test_clipping_limits_the_update():
+    model, _, batches, _ = _setup()
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    st.train(model, opt, batches, steps=1, clip=1e-3)
+    moved = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
+    assert moved.item() == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_train_stops_on_non_finite_loss():
+    torch.manual_seed(0)
+    model = st.SequenceModel("rnn", 2, 16)
+    with torch.no_grad():
+        nn.init.orthogonal_(model.rnn.weight_hh_l0, gain=3.0)
+    opt = torch.optim.SGD(model.parameters(), lr=5.0)
+    h = st.train(model, opt, st.adding_batches(32, 10, torch.Generator().manual_seed(0)), steps=300)
+    assert h.diverged
+    assert "non-finite" in h.stop_reason and "step" in h.stop_reason
+    assert all(math.isfinite(v) for v in h.train_loss + h.grad_norm)
+    assert h.final_eval == math.inf
+    assert len(h.train_loss) < 300
+
+
+def test_train_stops_on_non_finite_evaluation():
+    model, opt, batches, _ = _setup()
+    calls = []
+
+    def flaky(m):
+        calls.append(1)
+        return 1.0 if len(calls) < 3 else float("nan")
+
+    h = st.train(model, opt, batches, steps=100, evaluate=flaky, eval_every=10)
+    assert h.diverged and "evaluation became non-finite" in h.stop_reason and "step 20" in h.stop_reason
+    assert h.eval_loss == [1.0, 1.0]
+
+
+def test_stop_below_and_running_out_of_batches():
+    model, opt, batches, _ = _setup()
+    h = st.train(model, opt, batches, steps=100, evaluate=lambda m: 0.5, eval_every=10, stop_below=1.0)
+    assert h.steps_done == 0 and "fell below" in h.stop_reason
+    model, opt, _, _ = _setup()
+    few = [st.adding_problem(8, 6) for _ in range(3)]
+    h = st.train(model, opt, few, steps=10)
+    assert h.steps_done == 3 and h.stop_reason == "batches ran out after 3 steps"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"steps": 0}, "steps"), ({"clip": 0}, "clip"), ({"clip": -1.0}, "clip"),
+     ({"eval_every": 0}, "eval_every"), ({"model": "m"}, "model"), ({"optimizer": None}, "optimizer")],
+)
+def test_train_bad_input(kwargs, match):
+    model, opt, batches, _ = _setup()
+    args = {"model": model, "optimizer": opt, "batches": batches, "steps": 5, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        st.train(**args)
+
+
+def test_mse_evaluator():
+    x, y = st.adding_problem(50, 4)
+    const = nn.Module()
+    const.p = nn.Parameter(torch.zeros(1))
+    const.forward = lambda inp: torch.ones(len(inp)) + 0 * const.p
+    assert st.mse_evaluator(x, y, batch_size=7)(const) == pytest.approx(((y - 1) ** 2).mean().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="same length"):
+        st.mse_evaluator(x, y[:10])
