@@ -6,12 +6,13 @@ import math
 from collections.abc import Iterable, Sequence
 
 
-def check(claim: str, holds: bool, evidence: str = "") -> bool:
+def check(claim: str, holds: bool, evidence: str = "") -> None:
     """Print ``claim`` with its ``evidence`` when it ``holds``; raise ``AssertionError`` when not.
 
     The claim is what the notebook promised to show; the evidence is this run's numbers. A
     notebook ends its verdict cell with one ``check`` per claim, so that running it on another
-    seed or device fails loudly if the effect did not appear.
+    seed or device fails loudly if the effect did not appear. Returns ``None``, so that a
+    notebook cell ending in ``check`` prints nothing more.
     """
     if not isinstance(claim, str) or not claim.strip():
         raise ValueError("claim must be a non-empty sentence")
@@ -25,7 +26,6 @@ def check(claim: str, holds: bool, evidence: str = "") -> bool:
     if not holds:
         raise AssertionError("The claim did NOT hold in this run: " + text)
     print("✔ " + text)
-    return True
 
 
 def fmt(values: Iterable[float], digits: int = 3) -> str:

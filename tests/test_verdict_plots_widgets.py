@@ -11,7 +11,7 @@ import seqtips as st  # noqa: E402
 
 
 def test_check_passes_and_prints(capsys):
-    assert st.check("GRU beats RNN", True, "0.001 < 0.16") is True
+    assert st.check("GRU beats RNN", True, "0.001 < 0.16") is None
     out = capsys.readouterr().out
     assert "GRU beats RNN" in out and "0.001 < 0.16" in out
 
