@@ -13,7 +13,8 @@ def _notebook(path, source):
 
 
 def test_measure_reports_time_memory_and_writes(tmp_path):
-    path = _notebook(tmp_path / "tiny.ipynb", "import os\nblob = bytearray(200 * 2**20)\nprint(os.environ['SEQTIPS_SEED'])")
+    source = "import os\nblob = bytearray(200 * 2**20)\nprint(os.environ['SEQTIPS_SEED'])"
+    path = _notebook(tmp_path / "tiny.ipynb", source)
     result = bench.measure(path, timeout=120, write=True, seed=42)
     assert result["errors"] == []
     assert 0 < result["seconds"] < 120
