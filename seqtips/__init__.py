@@ -26,6 +26,12 @@ from .verdict import check, fmt, per_seed
 from .widgets import browse
 
 # Helpers of individual notebooks (one import line each).
+from .early_stopping import EarlyStopping, Replay, replay, stop_epoch_best_rule, stop_epoch_previous_rule
+from .clipping import THRESHOLD_METHODS, suggest_threshold
+from .speed import backward_nodes, peak_memory_bytes, saved_tensor_bytes, state_bytes, time_calls
+from .sweeps import Sweep, grid, heatmap, run_sweep
+from .surnames import (SurnameGenerator, char_nll, copy_fraction, evaluate_nll, length_batches, load_surnames,
+                       sample_names)
 
 __version__ = "0.1.0"
 
