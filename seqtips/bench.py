@@ -6,8 +6,9 @@
 
 Each notebook runs in a fresh kernel started by a fresh child process, so the peak resident
 memory that the operating system reports for that child's children is the kernel's own.
-Budgets (a quiet 2-core machine, one torch thread): each notebook <= 60 s, all <= 4 min,
-peak memory <= 1.5 GB. The numbers are reported, not asserted: timing depends on the machine.
+Budgets (a quiet 2-core machine, one torch thread): each tip notebook <= 60 s and the five
+together <= 4 min; the closing notebook 06 <= 90 s; peak memory <= 1.5 GB. The numbers are
+reported, not asserted: timing depends on the machine.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import time
 from pathlib import Path
 
 BUDGET_SECONDS = 60.0
-BUDGET_TOTAL_SECONDS = 240.0
+#: Notebooks with a budget of their own (the capstone trains a real-text model several times).
+BUDGET_SECONDS_FOR = {"06_all_tips_together.ipynb": 90.0}
+BUDGET_TOTAL_SECONDS = 240.0  # for the five tip notebooks, 01-05
 BUDGET_MEMORY_MB = 1536.0
 
 
@@ -87,14 +90,16 @@ def main(argv: list[str] | None = None) -> int:
         if not p.is_file():
             parser.error(f"notebook {p} does not exist")
     failed = False
-    total = 0.0
+    total = 0.0  # the tip notebooks' total, without those that have a budget of their own
     print(f"{'notebook':44s} {'seconds':>8s} {'peak MB':>8s}  budget")
     for p in paths:
         r = measure(p, args.timeout, args.write, args.seed)
-        total += r["seconds"]
+        budget = BUDGET_SECONDS_FOR.get(p.name, BUDGET_SECONDS)
+        if p.name not in BUDGET_SECONDS_FOR:
+            total += r["seconds"]
         over = []
-        if not r["seconds"] <= BUDGET_SECONDS:
-            over.append(f"> {BUDGET_SECONDS:.0f} s")
+        if not r["seconds"] <= budget:
+            over.append(f"> {budget:.0f} s")
         if not r["peak_mb"] <= BUDGET_MEMORY_MB:
             over.append(f"> {BUDGET_MEMORY_MB:.0f} MB")
         status = "ok" if not over else "OVER " + ", ".join(over)
@@ -103,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             status = "ERROR: " + "; ".join(r["errors"])
         print(f"{p.name:44s} {r['seconds']:8.1f} {r['peak_mb']:8.0f}  {status}", flush=True)
     verdict = "ok" if total <= BUDGET_TOTAL_SECONDS else f"OVER {BUDGET_TOTAL_SECONDS:.0f} s"
-    print(f"{'total':44s} {total:8.1f} {'':8s}  {verdict}")
+    print(f"{'total of the tip notebooks':44s} {total:8.1f} {'':8s}  {verdict}")
     return 1 if failed else 0
 
 
