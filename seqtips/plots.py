@@ -6,6 +6,7 @@ its own figure and keeps control of titles and layout.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -61,7 +62,8 @@ def seed_band(
     data = _as_matrix(ys)
     x = np.asarray(x, dtype=float)[: data.shape[1]]
     data = data[:, : len(x)]
-    with np.errstate(all="ignore"), _quiet_nan_warnings():
+    with warnings.catch_warnings():  # columns that no run reached are all-NaN: expected, not news
+        warnings.simplefilter("ignore", RuntimeWarning)
         mid = np.nanmedian(data, axis=0)
         lo, hi = np.nanmin(data, axis=0), np.nanmax(data, axis=0)
     (line,) = ax.plot(x, mid, color=color, label=label, lw=1.8)
@@ -70,18 +72,6 @@ def seed_band(
         for row in data:
             ax.plot(x, row, color=line.get_color(), lw=0.6, alpha=0.5)
     return ax
-
-
-class _quiet_nan_warnings:
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def plot_eval_curves(
