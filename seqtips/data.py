@@ -13,19 +13,10 @@ from collections.abc import Iterator
 
 import torch
 
+from . import _check
+
 #: MSE of always predicting 1.0 on the adding problem: Var(U1 + U2) = 2/12.
 ADDING_BASELINE_MSE = 1.0 / 6.0
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_generator(generator: object) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 def adding_problem(
@@ -37,9 +28,8 @@ def adding_problem(
     marker, exactly one marker in each half of the sequence) and ``y`` of shape ``[n]``, the sum
     of the two marked values.
     """
-    _check_int("n", n, 1)
-    _check_int("seq_len", seq_len, 2)
-    _check_generator(generator)
+    n, seq_len = _check.integer("n", n, 1), _check.integer("seq_len", seq_len, 2)
+    _check.generator(generator)
     values = torch.rand(n, seq_len, generator=generator)
     half = seq_len // 2
     first = torch.randint(0, half, (n,), generator=generator)
@@ -56,12 +46,18 @@ def adding_problem(
 def adding_batches(
     batch_size: int, seq_len: int, generator: torch.Generator | None = None
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """An endless stream of fresh adding-problem batches drawn from ``generator``."""
-    _check_int("batch_size", batch_size, 1)
-    _check_int("seq_len", seq_len, 2)
-    _check_generator(generator)
-    while True:
-        yield adding_problem(batch_size, seq_len, generator=generator)
+    """An endless stream of fresh adding-problem batches drawn from ``generator``.
+
+    The arguments are checked here, at the call, not at the first ``next()``.
+    """
+    batch_size, seq_len = _check.integer("batch_size", batch_size, 1), _check.integer("seq_len", seq_len, 2)
+    _check.generator(generator)
+
+    def stream() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        while True:
+            yield adding_problem(batch_size, seq_len, generator=generator)
+
+    return stream()
 
 
 def counting_task(
@@ -78,12 +74,11 @@ def counting_task(
     that memorises its training set score worse on clean data. Returns ``(tokens [n, seq_len]
     int64, labels [n] float)``.
     """
-    _check_int("n", n, 1)
-    _check_int("seq_len", seq_len, 1)
-    _check_int("vocab_size", vocab_size, 3)
-    if isinstance(flip, bool) or not isinstance(flip, (int, float)) or not 0.0 <= flip <= 1.0:
+    n, seq_len = _check.integer("n", n, 1), _check.integer("seq_len", seq_len, 1)
+    vocab_size = _check.integer("vocab_size", vocab_size, 3)
+    if not _check.number("flip", flip, 0.0) <= 1.0:
         raise ValueError(f"flip must be a fraction between 0 and 1, got {flip!r}")
-    _check_generator(generator)
+    _check.generator(generator)
     tokens = torch.randint(0, vocab_size, (n, seq_len), generator=generator)
     labels = ((tokens == 1).sum(1) > (tokens == 2).sum(1)).float()
     n_flip = round(flip * n)

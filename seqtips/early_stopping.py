@@ -1,78 +1,29 @@
 """Early stopping on a validation value, with the best weights kept and restored.
 
-``EarlyStopping`` compares every new value with the **best value so far** (not with the
-previous epoch). ``replay`` and the two ``stop_epoch_*`` functions run a stopping rule over
-a curve that was already recorded, so one training run can show where any patience or
-``min_delta`` would have stopped -- and where the book repository's rule (compare with the
-previous epoch) would have stopped.
+``EarlyStopping`` compares every new value with the **best value so far** — not with the
+previous epoch, as the book's repository did (its rule is replayed in notebook 05).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = [
-    "EarlyStopping",
-    "Replay",
-    "replay",
-    "stop_epoch_best_rule",
-    "stop_epoch_previous_rule",
-]
+from . import _check
 
 _MODES = ("min", "max")
-_RULES = ("best", "previous")
 
 
-def _as_float(value: Any, name: str = "value") -> float:
-    """Turn a python number, numpy scalar or one-element tensor into a float."""
-    if isinstance(value, (bool, str, bytes)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise TypeError(
-                f"{name} must be a single number (a 0-d tensor), got a tensor of shape {tuple(value.shape)}"
-            )
-        return float(value.detach().item())
-    size = getattr(value, "size", 1)
-    if isinstance(size, int) and size != 1:
-        raise TypeError(f"{name} must be a single number, got an array of size {size}")
-    try:
-        return float(value.item() if hasattr(value, "item") else value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a number (float, numpy scalar or 0-d tensor), got {type(value).__name__}"
-        ) from None
+def check_patience(patience: Any) -> int:
+    return _check.integer("patience", patience, 0)
 
 
-def _check_patience(patience: Any) -> int:
-    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-        raise ValueError(f"patience must be an int >= 0, got {patience!r}")
-    return patience
-
-
-def _check_min_delta(min_delta: Any) -> float:
-    is_number = isinstance(min_delta, (int, float)) and not isinstance(min_delta, bool)
-    if not (is_number and math.isfinite(min_delta) and min_delta >= 0):
-        raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-    return float(min_delta)
-
-
-def _check_mode(mode: Any) -> str:
-    if mode not in _MODES:
-        raise ValueError(f"mode must be 'min' (lower is better) or 'max' (higher is better), got {mode!r}")
-    return mode
-
-
-def _check_model(model: Any) -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return model
+def check_min_delta(min_delta: Any) -> float:
+    return _check.number("min_delta", min_delta, 0.0)
 
 
 def _fmt(x: float) -> str:
@@ -114,14 +65,11 @@ class EarlyStopping:
         *,
         monitor: str | None = None,
     ) -> None:
-        self.patience = _check_patience(patience)
-        self.min_delta = _check_min_delta(min_delta)
-        self.mode = _check_mode(mode)
-        if restore_best is not True and restore_best is not False:
-            raise ValueError(f"restore_best must be True or False, got {restore_best!r}")
-        self.restore_best = restore_best
-        if monitor is not None and not isinstance(monitor, str):
-            raise ValueError(f"monitor must be a short text such as 'validation loss', got {monitor!r}")
+        self.patience = check_patience(patience)
+        self.min_delta = check_min_delta(min_delta)
+        self.mode = _check.choice("mode", mode, _MODES)
+        self.restore_best = _check.boolean("restore_best", restore_best)
+        _check.instance("monitor", monitor, str, "a short text such as 'validation loss'", optional=True)
         self.monitor = monitor or ("validation loss" if mode == "min" else "validation score")
         self.reset()
 
@@ -148,9 +96,9 @@ class EarlyStopping:
             return False
         if self.best is None:
             return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        gain = self.best - value if self.mode == "min" else value - self.best
+        # "more than min_delta": a gain equal to it up to float rounding (0.4 - 0.3) does not count
+        return gain > self.min_delta and not math.isclose(gain, self.min_delta, rel_tol=1e-9, abs_tol=1e-12)
 
     def step(self, value: Any, model: nn.Module | None = None) -> bool:
         """Record one validation value; return True when training should stop."""
@@ -159,9 +107,9 @@ class EarlyStopping:
                 f"EarlyStopping already stopped at epoch {self.stopped_epoch} "
                 f"({self.stop_reason}); call reset() to watch a new run"
             )
-        value = _as_float(value)
+        value = _check.scalar("value", value)
         if model is not None:
-            _check_model(model)
+            _check.instance("model", model, nn.Module, "a torch.nn.Module")
         epoch = len(self.values)
         self.values.append(value)
 
@@ -193,7 +141,7 @@ class EarlyStopping:
 
     def restore(self, model: nn.Module) -> nn.Module:
         """Load the copy of the best weights into ``model`` and return it."""
-        _check_model(model)
+        _check.instance("model", model, nn.Module, "a torch.nn.Module")
         if self.best_state is None:
             if not self.restore_best:
                 why = "restore_best=False, so no copy of the weights is kept"
@@ -223,90 +171,3 @@ class EarlyStopping:
             f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, "
             f"mode={self.mode!r}, best={self.best}, best_epoch={self.best_epoch}, {state})"
         )
-
-
-class Replay(NamedTuple):
-    """Where a stopping rule stops on a recorded curve.
-
-    ``stop_epoch``: index of the value that triggers the stop, None if it never stops.
-    ``best_epoch``: index of the checkpoint the rule keeps at that point.
-    ``epochs_run``: how many epochs are trained (``stop_epoch + 1``, or the whole curve).
-    """
-
-    stop_epoch: int | None
-    best_epoch: int | None
-    epochs_run: int
-
-
-def _check_values(values: Any) -> list[float]:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().flatten().tolist()
-    try:
-        seq = list(values)
-    except TypeError:
-        raise TypeError(f"values must be a sequence of numbers, got {type(values).__name__}") from None
-    return [_as_float(v, "values[i]") for v in seq]
-
-
-def replay(
-    values: Sequence[float],
-    patience: int,
-    min_delta: float = 0.0,
-    mode: str = "min",
-    rule: str = "best",
-) -> Replay:
-    """Replay a stopping rule over a recorded validation curve.
-
-    ``rule="best"``: ``EarlyStopping`` (compare with the best value so far).
-    ``rule="previous"``: the book repository's rule -- the counter grows when a loss is not
-    below the *previous* epoch's loss (``loss_t >= loss_tm1``) and resets when it is; the
-    first epoch never counts; it stops when the counter reaches ``patience``. Its checkpoint
-    is epoch 0, replaced by any later epoch whose loss is below both its predecessor and
-    every earlier checkpointed loss from epoch 1 on (epoch 0's loss is never recorded as
-    the best). A NaN compares False, so it resets the counter. Only
-    ``mode="min"`` and ``min_delta=0`` exist for it. For ``patience >= 1`` this is the
-    book's rule exactly; with ``patience=0`` it stops at the first value not below its
-    predecessor (the book's code would stop after epoch 1 whatever happened).
-    """
-    vals = _check_values(values)
-    patience = _check_patience(patience)
-    min_delta = _check_min_delta(min_delta)
-    mode = _check_mode(mode)
-    if rule not in _RULES:
-        raise ValueError(f"rule must be 'best' or 'previous', got {rule!r}")
-
-    if rule == "best":
-        stopper = EarlyStopping(patience, min_delta, mode, restore_best=False)
-        for v in vals:
-            if stopper.step(v):
-                break
-        return Replay(stopper.stopped_epoch, stopper.best_epoch, len(stopper.values))
-
-    if mode != "min" or min_delta != 0.0:
-        raise ValueError("rule='previous' exists only for mode='min' and min_delta=0 (as in the book)")
-    counter, best, best_epoch = 0, math.inf, None
-    for t, v in enumerate(vals):
-        if t == 0:  # the book saves epoch 0 unconditionally but does not record its loss
-            best_epoch = 0
-            continue
-        if v >= vals[t - 1]:
-            counter += 1
-            if counter >= patience:
-                return Replay(t, best_epoch, t + 1)
-        else:
-            if v < best:
-                best, best_epoch = v, t
-            counter = 0
-    return Replay(None, best_epoch, len(vals))
-
-
-def stop_epoch_best_rule(
-    values: Sequence[float], patience: int, min_delta: float = 0.0, mode: str = "min"
-) -> int | None:
-    """Index where ``EarlyStopping(patience, min_delta, mode)`` stops on ``values`` (None: never)."""
-    return replay(values, patience, min_delta, mode, rule="best").stop_epoch
-
-
-def stop_epoch_previous_rule(values: Sequence[float], patience: int) -> int | None:
-    """Index where the book's compare-with-previous-epoch rule stops on ``values`` (None: never)."""
-    return replay(values, patience, rule="previous").stop_epoch

@@ -5,21 +5,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import _check
+
 #: The recurrent cells, by name, and their number of gate blocks in PyTorch's weight matrices.
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 GATES: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
-def _check_cell(cell: object) -> str:
-    if not isinstance(cell, str) or cell.lower() not in CELLS:
-        raise ValueError(f"cell must be one of {', '.join(map(repr, CELLS))}, got {cell!r}")
-    return cell.lower()
-
-
-def _check_positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+def check_cell(cell: object) -> str:
+    """The cell's name in lower case, if it is one of :data:`CELLS`."""
+    _check.instance("cell", cell, str, "a cell name")
+    return _check.choice("cell", cell.lower(), CELLS)
 
 
 class SequenceModel(nn.Module):
@@ -44,13 +40,13 @@ class SequenceModel(nn.Module):
         forget_bias: float = 1.0,
     ) -> None:
         super().__init__()
-        self.cell = _check_cell(cell)
-        _check_positive("input_size", input_size)
-        _check_positive("hidden_size", hidden_size)
-        _check_positive("output_size", output_size)
-        _check_positive("num_layers", num_layers)
+        self.cell = check_cell(cell)
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                            ("output_size", output_size), ("num_layers", num_layers)):
+            _check.integer(name, value, 1)
         if vocab_size is not None:
-            _check_positive("vocab_size", vocab_size)
+            _check.integer("vocab_size", vocab_size, 1)
+        forget_bias = _check.number("forget_bias", forget_bias)
         self.embedding = nn.Embedding(vocab_size, input_size) if vocab_size else None
         self.rnn = CELLS[self.cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden_size, output_size)
@@ -65,7 +61,7 @@ class SequenceModel(nn.Module):
         """The recurrent layer's outputs ``[batch, time, hidden]`` (after the embedding)."""
         if self.embedding is not None:
             if x.dtype not in (torch.int64, torch.int32):
-                raise ValueError(f"x must hold token ids (int64) for a model with vocab_size, got {x.dtype}")
+                raise TypeError(f"x must hold token ids (int64) for a model with vocab_size, got {x.dtype}")
             x = self.embedding(x)
         elif x.dim() != 3:
             raise ValueError(f"x must be [batch, time, features], got shape {tuple(x.shape)}")
@@ -84,8 +80,7 @@ def make_model(cell: str, input_size: int, hidden_size: int, **kwargs) -> Sequen
 
 def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) scalar parameters in ``module``."""
-    if not isinstance(module, nn.Module):
-        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    _check.instance("module", module, nn.Module, "a torch.nn.Module")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -104,14 +99,10 @@ def expected_parameters(
     blocks for RNN, GRU, LSTM; ``I`` is ``input_size`` for the first layer and
     ``H * directions`` above it.
     """
-    gates = GATES[_check_cell(cell)]
-    _check_positive("input_size", input_size)
-    _check_positive("hidden_size", hidden_size)
-    _check_positive("num_layers", num_layers)
-    if not isinstance(bias, bool):
-        raise ValueError(f"bias must be True or False, got {bias!r}")
-    if not isinstance(bidirectional, bool):
-        raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
+    gates = GATES[check_cell(cell)]
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        _check.integer(name, value, 1)
+    bias, bidirectional = _check.boolean("bias", bias), _check.boolean("bidirectional", bidirectional)
     directions = 2 if bidirectional else 1
     total = 0
     for layer in range(num_layers):

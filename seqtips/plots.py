@@ -173,3 +173,51 @@ def mark_epoch(
     """A vertical marker (best epoch, early-stopping epoch, …)."""
     ax.axvline(epoch, color=color, ls=ls, lw=1.2, label=label)
     return ax
+
+
+def heatmap(
+    ax: plt.Axes,
+    values: Sequence[Sequence[float]],
+    rows: Sequence[str],
+    cols: Sequence[str],
+    text: Sequence[Sequence[str]] | None = None,
+    cmap: str = "viridis_r",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar: str | None = None,
+) -> plt.Axes:
+    """One coloured cell per (row, column), optionally with text in it.
+
+    ``values`` is ``len(rows)`` lists of ``len(cols)`` numbers; ``nan`` leaves a cell blank (not
+    run) and ``inf`` paints it in the colour map's "over" colour (light grey: e.g. target not
+    reached). ``colorbar`` labels a colour bar when given.
+    """
+    data = np.asarray(values, dtype=float)
+    if data.shape != (len(rows), len(cols)):
+        raise ValueError(
+            f"values must be {len(rows)} rows × {len(cols)} columns (rows × cols), got shape {data.shape}"
+        )
+    if text is not None and (len(text) != len(rows) or any(len(t) != len(cols) for t in text)):
+        raise ValueError(f"text must be {len(rows)} rows × {len(cols)} columns, like values")
+    finite = data[np.isfinite(data)]
+    lo = vmin if vmin is not None else (finite.min() if finite.size else 0.0)
+    hi = vmax if vmax is not None else (finite.max() if finite.size else 1.0)
+    cm = plt.get_cmap(cmap).with_extremes(over="0.85", bad="white")
+    # +inf is drawn just above vmax (the "over" colour); nan and -inf stay blank.
+    shown = np.ma.masked_invalid(np.where(np.isposinf(data), hi + max(1.0, abs(hi)), data))
+    image = ax.imshow(shown, cmap=cm, vmin=lo, vmax=hi, aspect="auto")
+    ax.set_xticks(range(len(cols)), [str(c) for c in cols])
+    ax.set_yticks(range(len(rows)), [str(r) for r in rows])
+    ax.grid(False)
+    if text is not None:
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                if not text[i][j]:
+                    continue
+                r, g, b, _ = image.cmap(image.norm(shown[i, j])) if np.isfinite(data[i, j]) else (1, 1, 1, 1)
+                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+                ax.text(j, i, text[i][j], ha="center", va="center", fontsize="small",
+                        color="white" if dark else "black")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=colorbar, extend="max")
+    return ax

@@ -1,31 +1,22 @@
-"""Surnames of ten nationalities, and a character-level generator conditioned on nationality.
+"""Surnames of ten nationalities, shipped with the package: :func:`load_surnames`.
 
-The data (``seqtips/datasets/surnames.csv``, built by ``scripts/build_surnames.py``) holds
-7,815 surnames with a nationality and a fixed train/val/test split. This module is the
-plumbing around it, so that a notebook can keep the training loop in plain sight:
-
-- :func:`load_surnames` reads the file into padded tensors with a :class:`Vocabulary`;
-- :func:`length_batches` groups names of similar length, so a batch carries little padding;
-- :class:`SurnameGenerator` is the book's conditioned model (chapter 7): the nationality's
-  embedding is the initial hidden state, and the model predicts each next character;
-- :func:`evaluate_nll` scores a model in nats per character, :func:`sample_names` draws names
-  and :func:`copy_fraction` says how many of them are copies of training names.
+The file ``seqtips/datasets/surnames.csv`` (built by ``scripts/build_surnames.py`` from
+Faker's per-locale lists, MIT; see ``seqtips/datasets/README.md``) holds each surname with its
+nationality and a fixed train/val/test split. It is checked on loading: a malformed file says
+which line is wrong and how to rebuild it.
 """
 
 from __future__ import annotations
 
 import csv
-import math
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from .data import _check_generator, _check_int
-from .models import CELLS, _check_cell
+from . import _check
 
 #: The shipped data file.
 DATA_FILE = Path(__file__).resolve().parent / "datasets" / "surnames.csv"
@@ -37,8 +28,9 @@ _REBUILD = (
     "(needs `pip install faker`)."
 )
 
-#: Recurrent cells the generator accepts (the same as :class:`seqtips.SequenceModel`'s).
-GENERATOR_CELLS = CELLS
+#: The nationalities the shipped file holds.
+NATIONALITIES = ("Czech", "Dutch", "English", "Finnish", "French", "German", "Irish", "Italian", "Spanish",
+                 "Swedish")
 
 
 class SurnameFileError(ValueError):
@@ -52,8 +44,7 @@ def read_surname_rows(path: str | Path | None = None) -> list[tuple[str, str, st
     unknown split, a split with no rows) raises :class:`SurnameFileError`. Both messages say
     how to rebuild the file.
     """
-    if path is not None and not isinstance(path, (str, Path)):
-        raise ValueError(f"path must be a str, a Path or None, got {type(path).__name__}")
+    _check.instance("path", path, (str, Path), "a file path", optional=True)
     path = DATA_FILE if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"surname file not found: {path}. {_REBUILD}")
@@ -68,12 +59,21 @@ def read_surname_rows(path: str | Path | None = None) -> list[tuple[str, str, st
             f"{path} must start with the header {','.join(_COLUMNS)}, found {found}. {_REBUILD}"
         )
     rows: list[tuple[str, str, str]] = []
+    split_of: dict[str, tuple[str, int]] = {}
     for line, row in enumerate(table[1:], start=2):
-        if len(row) != 3 or not row[0].strip() or not row[1].strip() or row[2] not in SPLITS:
-            raise SurnameFileError(
-                f"{path}, line {line}: expected name,nationality,split with split one of "
-                f"{', '.join(SPLITS)}, got {row!r}. {_REBUILD}"
-            )
+        problem = None
+        if len(row) != 3 or not row[0].strip() or row[2] not in SPLITS:
+            problem = f"expected name,nationality,split with split one of {', '.join(SPLITS)}, got {row!r}"
+        elif row[1] not in NATIONALITIES:
+            problem = f"nationality must be one of {', '.join(NATIONALITIES)}, got {row[1]!r}"
+        elif any(unicodedata.category(c).startswith("C") for c in row[0]):
+            problem = f"the name {row[0]!r} holds a control or invisible character"
+        elif row[0] in split_of and split_of[row[0]][0] != row[2]:
+            first_split, first_line = split_of[row[0]]
+            problem = f"the name {row[0]!r} is in split {row[2]} and also in {first_split} (line {first_line})"
+        if problem:
+            raise SurnameFileError(f"{path}, line {line}: {problem}. {_REBUILD}")
+        split_of.setdefault(row[0], (row[2], line))
         rows.append((row[0], row[1], row[2]))
     missing = [s for s in SPLITS if not any(r[2] == s for r in rows)]
     if missing:
@@ -113,8 +113,7 @@ class Vocabulary:
 
     def encode(self, name: str, bos: bool = False, eos: bool = False) -> list[int]:
         """Indices of the characters of ``name`` (unknown ones → ``<unk>``), optionally framed."""
-        if not isinstance(name, str):
-            raise ValueError(f"name must be a str, got {type(name).__name__}")
+        _check.instance("name", name, str, "a str")
         ids = [self.index.get(c, self.unk_index) for c in name]
         return [self.bos_index] * bos + ids + [self.eos_index] * eos
 
@@ -162,8 +161,9 @@ class SurnameSplit:
         self, index: torch.Tensor, device: torch.device | str | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Rows ``index`` as ``(inputs, targets, nationality)``, cut to their longest name."""
-        if not isinstance(index, torch.Tensor) or index.dim() != 1 or len(index) == 0:
-            raise ValueError("index must be a non-empty 1-D tensor of row numbers")
+        _check.instance("index", index, torch.Tensor, "a 1-D tensor of row numbers")
+        if index.dim() != 1 or len(index) == 0:
+            raise ValueError(f"index must be a non-empty 1-D tensor of row numbers, got shape {tuple(index.shape)}")
         width = int(self.lengths[index].max())
         x, y, nat = self.inputs[index, :width], self.targets[index, :width], self.nationality[index]
         if device is not None:
@@ -240,204 +240,3 @@ def load_surnames(path: str | Path | None = None) -> SurnameData:
         for s in SPLITS
     }
     return SurnameData(vocab, nationalities, splits["train"], splits["val"], splits["test"])
-
-
-def length_batches(
-    lengths: torch.Tensor,
-    batch_size: int,
-    generator: torch.Generator | None = None,
-    shuffle: bool = True,
-) -> list[torch.Tensor]:
-    """Split row numbers into batches of names of similar length.
-
-    The rows are shuffled (with ``generator``), sorted by length (ties stay shuffled), cut into
-    batches of ``batch_size``, and the batches are shuffled again. Every batch then needs
-    little padding, which is what makes an epoch cheaper. ``shuffle=False`` keeps the order of
-    the lengths (for evaluation).
-    """
-    if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or len(lengths) == 0:
-        raise ValueError("lengths must be a non-empty 1-D tensor")
-    _check_int("batch_size", batch_size, 1)
-    _check_generator(generator)
-    order = torch.randperm(len(lengths), generator=generator) if shuffle else torch.arange(len(lengths))
-    order = order[torch.sort(lengths[order], stable=True).indices]
-    batches = list(torch.split(order, batch_size))
-    if shuffle:
-        batches = [batches[i] for i in torch.randperm(len(batches), generator=generator)]
-    return batches
-
-
-class SurnameGenerator(nn.Module):
-    """A character-level language model of surnames, conditioned on nationality.
-
-    The nationality's embedding (``hidden_size`` wide) is the recurrent layer's initial hidden
-    state; each step reads one character's embedding and predicts the next character.
-    ``cell`` is ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"`` (the nationality sets ``h0``, ``c0``
-    starts at zero).
-    """
-
-    def __init__(
-        self,
-        cell: str,
-        n_chars: int,
-        n_nationalities: int,
-        embedding_dim: int = 32,
-        hidden_size: int = 64,
-        pad_index: int = 0,
-    ) -> None:
-        super().__init__()
-        _check_cell(cell)
-        for name, value in (
-            ("n_chars", n_chars),
-            ("n_nationalities", n_nationalities),
-            ("embedding_dim", embedding_dim),
-            ("hidden_size", hidden_size),
-        ):
-            _check_int(name, value, 1)
-        _check_int("pad_index", pad_index, 0)
-        if pad_index >= n_chars:
-            raise ValueError(f"pad_index must be < n_chars ({n_chars}), got {pad_index}")
-        self.cell = cell.lower()
-        self.char_embedding = nn.Embedding(n_chars, embedding_dim, padding_idx=pad_index)
-        self.nationality_embedding = nn.Embedding(n_nationalities, hidden_size)
-        self.rnn = GENERATOR_CELLS[self.cell](embedding_dim, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, n_chars)
-
-    def initial_state(self, nationality: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """The recurrent state before the first character, from the nationality indices."""
-        h0 = self.nationality_embedding(nationality).unsqueeze(0)
-        return (h0, torch.zeros_like(h0)) if self.cell == "lstm" else h0
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        nationality: torch.Tensor,
-        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None = None,
-        return_state: bool = False,
-    ):
-        """Logits ``[batch, time, n_chars]`` for the next character after each of ``x``.
-
-        ``x`` holds character ids ``[batch, time]``; ``nationality`` ids ``[batch]``.
-        Pass ``state`` (and ``return_state=True``) to continue a sequence step by step.
-        """
-        if x.dim() != 2:
-            raise ValueError(f"x must be [batch, time] character ids, got shape {tuple(x.shape)}")
-        if nationality.shape != x.shape[:1]:
-            raise ValueError(
-                f"nationality must be [batch] = [{x.shape[0]}], got shape {tuple(nationality.shape)}"
-            )
-        if state is None:
-            state = self.initial_state(nationality)
-        out, state = self.rnn(self.char_embedding(x), state)
-        logits = self.head(out)
-        return (logits, state) if return_state else logits
-
-
-def char_nll(logits: torch.Tensor, targets: torch.Tensor, pad_index: int = 0, reduction: str = "mean") -> torch.Tensor:
-    """Negative log-likelihood of ``targets`` in nats, over the real (non-``<pad>``) positions.
-
-    ``reduction="mean"`` gives nats per character (the training loss), ``"sum"`` the total.
-    """
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    if logits.shape[:-1] != targets.shape:
-        raise ValueError(
-            f"logits [batch, time, vocab] and targets [batch, time] disagree: "
-            f"{tuple(logits.shape)} vs {tuple(targets.shape)}"
-        )
-    return F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=pad_index, reduction=reduction
-    )
-
-
-@torch.no_grad()
-def evaluate_nll(model: SurnameGenerator, split: SurnameSplit, batch_size: int = 256) -> float:
-    """Mean negative log-likelihood per character (nats) of ``model`` on ``split``.
-
-    Every character and the final ``<eos>`` count once; perplexity is ``exp`` of this value.
-    The model is put in eval mode and back into the mode it was in.
-    """
-    if not isinstance(model, SurnameGenerator):
-        raise ValueError(f"model must be a SurnameGenerator, got {type(model).__name__}")
-    if not isinstance(split, SurnameSplit):
-        raise ValueError(f"split must be a SurnameSplit, got {type(split).__name__}")
-    _check_int("batch_size", batch_size, 1)
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    pad = model.char_embedding.padding_idx
-    total = 0.0
-    for index in length_batches(split.lengths, batch_size, shuffle=False):
-        x, y, nat = split.batch(index, device)
-        total += float(char_nll(model(x, nat), y, pad, reduction="sum"))
-    model.train(was_training)
-    return total / split.n_chars
-
-
-def perplexity(nll: float) -> float:
-    """Perplexity ``exp(nll)`` of a per-character NLL in nats."""
-    if not isinstance(nll, (int, float)) or not math.isfinite(nll) or nll < 0:
-        raise ValueError(f"nll must be a finite non-negative number, got {nll!r}")
-    return math.exp(nll)
-
-
-@torch.no_grad()
-def sample_names(
-    model: SurnameGenerator,
-    vocab: Vocabulary,
-    nationality: int,
-    n: int = 5,
-    temperature: float = 1.0,
-    max_len: int = 20,
-    generator: torch.Generator | None = None,
-) -> list[str]:
-    """Draw ``n`` surnames of nationality index ``nationality`` from ``model``.
-
-    Each step samples from ``softmax(logits / temperature)``: below 1 the model plays safe,
-    above 1 it takes risks. ``<pad>``, ``<bos>`` and ``<unk>`` are never drawn; a name ends at
-    ``<eos>`` or after ``max_len`` characters.
-    """
-    if not isinstance(model, SurnameGenerator):
-        raise ValueError(f"model must be a SurnameGenerator, got {type(model).__name__}")
-    if not isinstance(vocab, Vocabulary):
-        raise ValueError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
-    n_nat = model.nationality_embedding.num_embeddings
-    if isinstance(nationality, bool) or not isinstance(nationality, int) or not 0 <= nationality < n_nat:
-        raise ValueError(f"nationality must be an index in [0, {n_nat}), got {nationality!r}")
-    _check_int("n", n, 1)
-    _check_int("max_len", max_len, 1)
-    if not isinstance(temperature, (int, float)) or not temperature > 0 or not math.isfinite(temperature):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    _check_generator(generator)
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    nat = torch.full((n,), nationality, dtype=torch.long, device=device)
-    x = torch.full((n, 1), vocab.bos_index, dtype=torch.long, device=device)
-    state = None
-    banned = [vocab.pad_index, vocab.bos_index, vocab.unk_index]
-    rows: list[list[int]] = [[] for _ in range(n)]
-    done = torch.zeros(n, dtype=torch.bool)
-    for _ in range(max_len):
-        logits, state = model(x, nat, state, return_state=True)
-        logits = logits[:, -1].float().cpu() / temperature
-        logits[:, banned] = -math.inf
-        nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator).squeeze(1)
-        for i in range(n):
-            if not done[i]:
-                rows[i].append(int(nxt[i]))
-        done |= nxt == vocab.eos_index
-        if bool(done.all()):
-            break
-        x = nxt.unsqueeze(1).to(device)
-    model.train(was_training)
-    return [vocab.decode(r) for r in rows]
-
-
-def copy_fraction(samples: Iterable[str], known: Iterable[str]) -> float:
-    """Fraction of ``samples`` that occur verbatim in ``known`` (e.g. the training names)."""
-    samples = list(samples)
-    if not samples:
-        raise ValueError("samples must not be empty")
-    known = set(known)
-    return sum(s in known for s in samples) / len(samples)

@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from .data import _check_int
+from . import _check
+
+#: Losses that compare predictions and targets element by element: their shapes must agree.
+ELEMENTWISE_LOSSES = (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.binary_cross_entropy,
+                      F.binary_cross_entropy_with_logits)
 
 
 @dataclass
@@ -61,16 +66,20 @@ class History:
 
 def mse_evaluator(x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> Callable[[nn.Module], float]:
     """Return ``evaluate(model) -> float``: mean squared error of ``model`` on the fixed set ``(x, y)``."""
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-    _check_int("batch_size", batch_size, 1)
+    _check.instance("x", x, torch.Tensor, "a tensor")
+    _check.instance("y", y, torch.Tensor, "a tensor")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
+    batch_size = _check.integer("batch_size", batch_size, 1)
 
     def evaluate(model: nn.Module) -> float:
         device = next(model.parameters()).device
         total = 0.0
         for i in range(0, len(x), batch_size):
             xb, yb = x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)
-            total += nn.functional.mse_loss(model(xb), yb, reduction="sum").item()
+            prediction = model(xb)
+            _check.same_shape(prediction, yb, "mse_evaluator")
+            total += nn.functional.mse_loss(prediction, yb, reduction="sum").item()
         return total / len(x)
 
     return evaluate
@@ -98,17 +107,22 @@ def train(
     with ``diverged=True`` and a reason, when the loss, the gradient norm or an evaluation
     becomes non-finite.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    _check_int("steps", steps, 1)
-    _check_int("eval_every", eval_every, 1)
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
-        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
-    device = next(model.parameters()).device
+    _check.module(model)
+    _check.instance("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
     params = [p for p in model.parameters() if p.requires_grad]
-    max_norm = math.inf if clip is None else float(clip)
+    owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not any(id(p) in owned for p in params):
+        raise ValueError("optimizer holds none of model's parameters: it was made for another model "
+                         "(re-run the cell that creates both, or make the optimizer from model.parameters())")
+    steps, eval_every = _check.integer("steps", steps, 1), _check.integer("eval_every", eval_every, 1)
+    max_norm = math.inf if clip is None else _check.number("clip", clip, positive=True)
+    if evaluate is not None and not callable(evaluate):
+        raise TypeError(f"evaluate must be a function evaluate(model) -> float, got {type(evaluate).__name__}")
+    if stop_below is not None:
+        stop_below = _check.number("stop_below", stop_below)
+    if isinstance(batches, torch.Tensor) or not isinstance(batches, Iterable):
+        raise TypeError(f"batches must be an iterable of (inputs, targets) pairs, got {type(batches).__name__}")
+    device = next(model.parameters()).device
     history = History(label=label)
     iterator = iter(batches)
 
@@ -117,8 +131,12 @@ def train(
             return True
         model.eval()
         with torch.no_grad():
-            value = float(evaluate(model))
+            value = evaluate(model)
         model.train()
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"evaluate(model) must return a number, got {type(value).__name__}")
         if not math.isfinite(value):
             history.diverged = True
             history.stop_reason = f"evaluation became non-finite ({value}) after step {step}"
@@ -141,14 +159,19 @@ def train(
             return history
         model.train()
         for step in range(1, steps + 1):
-            try:
-                x, y = next(iterator)
-            except StopIteration:
+            batch = next(iterator, None)
+            if batch is None:
                 history.stop_reason = f"batches ran out after {step - 1} steps"
                 break
-            x, y = x.to(device), y.to(device)
+            if not (isinstance(batch, (tuple, list)) and len(batch) == 2
+                    and all(isinstance(t, torch.Tensor) for t in batch)):
+                raise TypeError(f"batches must yield (inputs, targets) pairs of tensors, got {type(batch).__name__}")
+            x, y = batch[0].to(device), batch[1].to(device)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            prediction = model(x)
+            if loss_fn in ELEMENTWISE_LOSSES:  # mse_loss broadcasts [B] against [B, 1] with only a warning
+                _check.same_shape(prediction, y, "train")
+            loss = loss_fn(prediction, y)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 history.diverged = True

@@ -1,28 +1,111 @@
-"""The verdict: a claim, this run's numbers, and a loud failure when the claim does not hold."""
+"""The verdict: a claim, this run's numbers, a loud failure when it does not hold — and a record.
+
+Every :func:`check` is kept, passed or failed, with its key numbers and the environment. When
+``SEQTIPS_RECORD`` names a folder, the notebook's record is (re)written there after every check
+as ``<notebook>-seed<N>.json``, so a run that fails still leaves the claim that failed.
+``python -m seqtips.evidence`` collects such records over many seeds into a report.
+"""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import math
-from collections.abc import Iterable, Sequence
+import os
+import platform
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _check
+
+RECORD_ENV = "SEQTIPS_RECORD"
+#: What a check is: evidence for the tip, an arithmetic/sanity check, or a labelled illustration.
+KINDS = ("evidence", "sanity", "illustration")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+_run: dict[str, Any] = {"notebook": None, "environment": {}, "claims": []}
 
 
-def check(claim: str, holds: bool, evidence: str = "") -> None:
-    """Print ``claim`` with its ``evidence`` when it ``holds``; raise ``AssertionError`` when not.
+def code_hash(path: str | Path) -> str:
+    """A short hash of a notebook's code cells: edits to its prose do not change it."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    code = "\n# ---\n".join("".join(c["source"]).strip() for c in cells if c["cell_type"] == "code")
+    return hashlib.sha256(code.encode()).hexdigest()[:12]
 
-    The claim is what the notebook promised to show; the evidence is this run's numbers. A
-    notebook ends its verdict cell with one ``check`` per claim, so that running it on another
-    seed or device fails loudly if the effect did not appear. Returns ``None``, so that a
-    notebook cell ending in ``check`` prints nothing more.
+
+def start(notebook: str | None, device: Any, seed: int) -> None:
+    """Begin the record of one run of ``notebook`` (called by ``st.setup``)."""
+    import numpy
+    import torch
+
+    from . import __version__
+
+    _check.instance("notebook", notebook, str, "the notebook's file name without .ipynb", optional=True)
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
+    source = Path(f"{notebook}.ipynb")  # notebooks run with their own folder as working directory
+    _run.update(notebook=notebook, claims=[], environment={
+        "seqtips": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "device": str(device), "device_name": device_name or platform.machine(),
+        "torch_threads": torch.get_num_threads(), "base_seed": seed,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "code_hash": code_hash(source) if notebook and source.is_file() else None,
+    })
+
+
+def record() -> dict[str, Any]:
+    """This run's record so far: notebook, environment and every claim checked."""
+    return {"notebook": _run["notebook"], "environment": dict(_run["environment"]),
+            "claims": [dict(c) for c in _run["claims"]]}
+
+
+def _write() -> Path | None:
+    folder = os.environ.get(RECORD_ENV, "").strip()
+    if not folder:
+        return None
+    path = Path(folder) / f"{_run['notebook'] or 'notebook'}-seed{_run['environment'].get('base_seed', 0)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record(), indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def check(
+    id: str,
+    claim: str,
+    holds: bool,
+    evidence: str = "",
+    *,
+    values: Mapping[str, float] | None = None,
+    kind: str = "evidence",
+) -> None:
+    """Print ``claim`` and its numbers when it ``holds``; raise ``AssertionError`` when not.
+
+    ``id`` is a short stable name (``"rnn-stuck"``); ``evidence`` this run's numbers as text;
+    ``values`` the key numbers compared, threshold included (``{"worst rnn MSE": 0.161,
+    "threshold": 0.1}``), which the evidence report summarises over seeds; ``kind`` says whether
+    the check is evidence for the tip, or a sanity check or illustration that cannot fail while
+    the code is right. Returns ``None``.
     """
+    if not isinstance(id, str) or not _ID.fullmatch(id):
+        raise ValueError(f"id must be a short lower-case name such as 'rnn-stuck', got {id!r}")
+    if any(c["id"] == id for c in _run["claims"]):
+        raise ValueError(f"id {id!r} was already checked in this run: each claim needs its own id")
     if not isinstance(claim, str) or not claim.strip():
         raise ValueError("claim must be a non-empty sentence")
-    if not isinstance(holds, bool):
-        # numpy/torch booleans are welcome; anything else is a mistake in the notebook.
-        if hasattr(holds, "item") and isinstance(holds.item(), bool):
-            holds = bool(holds.item())
-        else:
-            raise ValueError(f"holds must be a boolean, got {type(holds).__name__}")
-    text = claim.strip() + (f"\n    {evidence.strip()}" if evidence else "")
+    holds = _check.boolean("holds", holds.item() if hasattr(holds, "item") else holds)
+    numbers = {str(k): _check.scalar(f"values[{k!r}]", v) for k, v in (values or {}).items()}
+    kind = _check.choice("kind", kind, KINDS)
+    _run["claims"].append({"id": id, "claim": claim.strip(), "kind": kind, "passed": holds,
+                           "values": {k: v if math.isfinite(v) else str(v) for k, v in numbers.items()}})
+    _write()
+    label = "" if kind == "evidence" else f" ({kind} check)"
+    text = f"[{id}]{label} {claim.strip()}"
+    if numbers:
+        text += "\n    " + ", ".join(f"{k} = {fmt([v])}" for k, v in numbers.items())
+    if evidence:
+        text += f"\n    {evidence.strip()}"
     if not holds:
         raise AssertionError("The claim did NOT hold in this run: " + text)
     print("✔ " + text)
@@ -30,11 +113,7 @@ def check(claim: str, holds: bool, evidence: str = "") -> None:
 
 def fmt(values: Iterable[float], digits: int = 3) -> str:
     """Format numbers for a verdict line: ``0.0012, 0.161, inf``."""
-    out = []
-    for v in values:
-        v = float(v)
-        out.append(str(v) if not math.isfinite(v) else f"{v:.{digits}g}")
-    return ", ".join(out)
+    return ", ".join(f"{float(v):.{digits}g}" if math.isfinite(float(v)) else str(float(v)) for v in values)
 
 
 def per_seed(seeds: Sequence[int], values: Iterable[float], digits: int = 3) -> str:

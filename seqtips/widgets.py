@@ -2,17 +2,20 @@
 
 Widget callbacks only *show* precomputed results: exceptions raised inside a callback are
 swallowed into the widget's output area, where a headless run (nbmake) never sees them. So
-:func:`browse` first draws the default view as a plain output — any error there fails the cell,
-and readers of the static notebook (GitHub) see that view too — and then the live controls.
+:func:`browse` draws the default view outside the widget first, where an error fails the cell.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+
+from . import _check
 
 
 def _control(name: str, spec: Any):
@@ -26,9 +29,7 @@ def _control(name: str, spec: Any):
             return widgets.SelectionSlider(options=options, value=options[0], description=name,
                                            continuous_update=False)
         return widgets.Dropdown(options=options, value=options[0], description=name)
-    raise ValueError(
-        f"control {name!r} must be a non-empty list of options or an ipywidgets control, got {spec!r}"
-    )
+    raise TypeError(f"control {name!r} must be a non-empty list of options or an ipywidgets control, got {spec!r}")
 
 
 def _values(control) -> Sequence[Any]:
@@ -38,44 +39,45 @@ def _values(control) -> Sequence[Any]:
     return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in options]
 
 
-def browse(show: Callable[..., None], check: str = "default", static: bool = True, **controls: Any) -> None:
+def browse(show: Callable[..., None], check: str = "default", **controls: Any) -> None:
     """Display ``show(**values)`` with one control per keyword argument.
 
     Each control is a list of options (numbers → a selection slider, anything else → a
-    drop-down; the first option is the default) or a ready ``ipywidgets`` control. ``check``:
-    ``"default"`` calls ``show`` once at the defaults outside the widget, so that errors surface;
-    ``"all"`` also calls it (silently) at every combination of options; ``"none"`` skips that.
-    ``static`` keeps the default view as a plain output (GitHub shows it; the widget is not
-    rendered there). Returns ``None`` so that no stray repr is printed under the widget.
+    drop-down; the first option is the default) or a ready ``ipywidgets`` control. The default
+    view is drawn outside the widget first — an error there fails the cell — and sent in one
+    output together with the live widget: JupyterLab renders the widget, GitHub and nbviewer
+    the picture, so every reader sees one figure. ``check="all"`` also calls ``show`` at every
+    combination of options (silently), so that no combination fails only in a reader's hands.
+    Returns ``None`` so that no stray repr is printed under the widget.
     """
     if not callable(show):
-        raise ValueError(f"show must be callable, got {show!r}")
-    if check not in ("default", "all", "none"):
-        raise ValueError(f"check must be 'default', 'all' or 'none', got {check!r}")
+        raise TypeError(f"show must be callable, got {show!r}")
+    _check.choice("check", check, ("default", "all"))
     if not controls:
         raise ValueError("browse needs at least one control, e.g. browse(show, seed=[0, 1, 2])")
     import ipywidgets as widgets
     from IPython.display import display
 
     made = {name: _control(name, spec) for name, spec in controls.items()}
-    defaults = {name: c.value for name, c in made.items()}
     if check == "all":
         names = list(made)
         for combo in itertools.product(*(_values(made[n]) for n in names)):
             with plt.ioff():
                 show(**dict(zip(names, combo)))
             plt.close("all")
-    if static:
-        show(**defaults)
-        plt.show()
-    elif check != "none":
-        with plt.ioff():
-            show(**defaults)
-        plt.close("all")
+    with plt.ioff():
+        show(**{name: c.value for name, c in made.items()})
+        picture = io.BytesIO()
+        plt.gcf().savefig(picture, format="png", bbox_inches="tight")
+    plt.close("all")
 
     def _draw(**values: Any) -> None:
         show(**values)
         plt.show()
 
     out = widgets.interactive_output(_draw, made)
-    display(widgets.VBox([widgets.HBox(list(made.values()), layout={"flex_flow": "row wrap"}), out]))
+    box = widgets.VBox([widgets.HBox(list(made.values()), layout={"flex_flow": "row wrap"}), out])
+    bundle = dict(box._repr_mimebundle_())
+    bundle["image/png"] = base64.b64encode(picture.getvalue()).decode()
+    bundle["text/plain"] = "(interactive figure: run the notebook in JupyterLab to use the controls)"
+    display(bundle, raw=True)

@@ -2,7 +2,6 @@
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ def test_root_requirements_are_pinned_and_install_the_package():
             assert "==" in line, f"requirements.txt must pin exact versions, got {line!r}"
     pins = _pins(ROOT / "requirements.txt")
     assert pins["torch"] == "2.13.0"
-    for name in ("jupyterlab", "ipywidgets", "matplotlib", "tqdm", "pytest", "nbmake", "ruff"):
+    for name in ("jupyterlab", "ipykernel", "ipywidgets", "matplotlib", "tqdm", "pytest", "nbmake", "ruff"):
         assert name in pins, f"{name} missing from requirements.txt"
 
 
@@ -40,20 +39,11 @@ def test_binder_requirements_match_root_with_cpu_torch():
     assert "download.pytorch.org/whl/cpu" in text
     assert binder.pop("torch") == root.pop("torch") + "+cpu"
     assert binder == root
-    assert re.search(r"^-e \.$", text, re.M), "binder must install the seqtips package"
+    assert re.search(r"^-e \.(\s|$)", text, re.M), "binder must install the seqtips package"
 
 
 def test_binder_runtime_is_the_tested_python():
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
-
-
-def test_pyproject_ranges_admit_the_pins():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = " ".join(project["dependencies"])
-    assert "torch>=" in deps and "ipywidgets>=8" in deps
-    pins = _pins(ROOT / "requirements.txt")
-    major = int(pins["torch"].split(".")[0])
-    assert f"<{major + 1}" in deps
 
 
 def test_readme_gives_both_commands():
@@ -85,9 +75,3 @@ def test_notebook_committed_executed(path):
     assert path.stat().st_size < 3_000_000
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_reads_seed_and_device_from_seqtips(path):
-    source = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
-    assert "st.base_seed()" in source or "st.seeds(" in source
-    assert "st.get_device()" in source
-    assert "st.check(" in source

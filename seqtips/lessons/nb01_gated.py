@@ -1,4 +1,4 @@
-"""How far back the loss can reach: ‖∂L/∂h_t‖ for every time step t.
+"""Companion of notebook 01 (gated vs plain RNNs): how far back the loss can reach: ‖∂L/∂h_t‖ for every time step t.
 
 PyTorch's fused ``nn.RNN``/``nn.GRU``/``nn.LSTM`` compute all steps in one kernel, so the
 per-step hidden states are not leaves autograd can report on. Here the trained model is
@@ -13,15 +13,15 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .models import SequenceModel
+from .. import _check
+from ..models import SequenceModel
 
 _CELL_CLASSES = {"rnn": nn.RNNCell, "gru": nn.GRUCell, "lstm": nn.LSTMCell}
 
 
 def unrolled_cell(model: SequenceModel) -> nn.RNNCellBase:
     """A ``*Cell`` module carrying the weights of ``model``'s (one-layer) recurrent layer."""
-    if not isinstance(model, SequenceModel):
-        raise ValueError(f"model must be a seqtips SequenceModel, got {type(model).__name__}")
+    _check.instance("model", model, SequenceModel, "a seqtips SequenceModel")
     rnn = model.rnn
     if rnn.num_layers != 1 or rnn.bidirectional:
         raise ValueError("only one-layer, one-direction models can be unrolled here")
@@ -46,6 +46,8 @@ def hidden_state_gradients(
     equals the fused model's. Nothing in ``model`` changes.
     """
     cell = unrolled_cell(model)
+    _check.instance("x", x, torch.Tensor, "a tensor")
+    _check.instance("y", y, torch.Tensor, "a tensor")
     device = next(model.parameters()).device
     x, y = x.to(device), y.to(device)
     inputs = model.embedding(x) if model.embedding is not None else x
@@ -63,6 +65,8 @@ def hidden_state_gradients(
         states.append(h)
     out = model.head(h)
     out = out.squeeze(-1) if out.shape[-1] == 1 else out
+    if loss_fn is nn.functional.mse_loss:
+        _check.same_shape(out, y, "hidden_state_gradients")
     loss = loss_fn(out, y)
     grads = torch.autograd.grad(loss, states)
     return torch.stack([g.norm(dim=1).mean() for g in grads]).detach().cpu()

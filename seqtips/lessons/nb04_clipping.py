@@ -1,4 +1,4 @@
-"""Choosing a gradient-clipping threshold from the norms a run has logged.
+"""Companion of notebook 04 (gradient clipping): choosing a threshold from the norms a run has logged.
 
 ``torch.nn.utils.clip_grad_norm_`` returns the total gradient norm *before* clipping, so a few
 logged steps show the range of the gradient. :func:`suggest_threshold` turns such a log into a
@@ -22,7 +22,7 @@ THRESHOLD_METHODS = ("median", "mean", "percentile")
 
 def _as_norms(norms: Iterable[float] | torch.Tensor | np.ndarray) -> np.ndarray:
     if isinstance(norms, (str, bytes)) or not isinstance(norms, (Iterable, torch.Tensor, np.ndarray)):
-        raise ValueError(f"norms must be a sequence of numbers, got {type(norms).__name__}")
+        raise TypeError(f"norms must be a sequence of numbers, got {type(norms).__name__}")
     if isinstance(norms, torch.Tensor):
         values = norms.detach().cpu().double().flatten().numpy()
     else:
@@ -52,12 +52,15 @@ def suggest_threshold(
     (0, 100] (e.g. ``q=90`` clips the largest 10 % of the logged steps). Non-finite values — the
     last steps of a run that blew up — are ignored. Returns a positive float.
     """
-    if not isinstance(method, str) or method not in THRESHOLD_METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, THRESHOLD_METHODS))}, got {method!r}")
+    if method not in THRESHOLD_METHODS or not isinstance(method, str):
+        error = ValueError if isinstance(method, str) else TypeError
+        raise error(f"method must be one of {', '.join(map(repr, THRESHOLD_METHODS))}, got {method!r}")
     if method == "percentile":
         if q is None:
             raise ValueError("q must be given with method='percentile', e.g. q=90")
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 100:
+        if isinstance(q, bool) or not isinstance(q, (int, float)):
+            raise TypeError(f"q must be a number in (0, 100], got {q!r}")
+        if not 0 < q <= 100:
             raise ValueError(f"q must be a number in (0, 100], got {q!r}")
     elif q is not None:
         raise ValueError(f"q is only used with method='percentile', got q={q!r} with method={method!r}")

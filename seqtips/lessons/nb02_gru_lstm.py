@@ -1,4 +1,4 @@
-"""Time and memory of a training step, measured so that the numbers can be trusted.
+"""Companion of notebook 02 (GRU vs LSTM): time and memory of a training step, measured to be trusted.
 
 - :func:`time_calls` times several step functions *interleaved* (one call of each per round),
   after warm-up calls, synchronising an accelerator around every call; compare medians.
@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data import _check_int
+from .. import _check
 
 
 def _check_device(device: object) -> torch.device:
@@ -29,7 +29,7 @@ def _check_device(device: object) -> torch.device:
     if isinstance(device, str):
         return torch.device(device)
     if not isinstance(device, torch.device):
-        raise ValueError(f"device must be a torch.device, a device name or None, got {device!r}")
+        raise TypeError(f"device must be a torch.device, a device name or None, got {device!r}")
     return device
 
 
@@ -57,12 +57,13 @@ def time_calls(
     stopping the clock (``time.perf_counter``). Report the median; the spread shows the noise.
     """
     if not isinstance(calls, Mapping) or not calls:
-        raise ValueError("calls must be a non-empty mapping of name -> function without arguments")
+        error = ValueError if isinstance(calls, Mapping) else TypeError
+        raise error("calls must be a non-empty mapping of name -> function without arguments")
     for name, fn in calls.items():
         if not callable(fn):
-            raise ValueError(f"calls[{name!r}] must be callable, got {fn!r}")
-    _check_int("warmup", warmup, 0)
-    _check_int("repeats", repeats, 1)
+            raise TypeError(f"calls[{name!r}] must be callable, got {fn!r}")
+    _check.integer("warmup", warmup, 0)
+    _check.integer("repeats", repeats, 1)
     device = _check_device(device)
     for fn in calls.values():
         for _ in range(warmup):
@@ -88,7 +89,7 @@ def saved_tensor_bytes(fn: Callable[[], Any]) -> tuple[Any, int]:
     too: they would be in memory anyway, so compare cells of similar size, or subtract them.
     """
     if not callable(fn):
-        raise ValueError(f"fn must be callable, got {fn!r}")
+        raise TypeError(f"fn must be callable, got {fn!r}")
     storages: dict[tuple[str, int], int] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
@@ -107,7 +108,7 @@ def peak_memory_bytes(fn: Callable[[], Any], device: torch.device | str | None =
     Returns ``None`` on devices other than CUDA, where PyTorch keeps no such counter.
     """
     if not callable(fn):
-        raise ValueError(f"fn must be callable, got {fn!r}")
+        raise TypeError(f"fn must be callable, got {fn!r}")
     device = _check_device(device)
     if device.type != "cuda":
         return None
@@ -130,9 +131,9 @@ def state_bytes(model: nn.Module, optimizer: torch.optim.Optimizer | None = None
     after its first step (Adam keeps two running averages per parameter).
     """
     if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
     params = list(model.parameters())
     out = {
         "parameters": sum(_tensor_bytes(p) for p in params),
@@ -154,7 +155,7 @@ def backward_nodes(output: torch.Tensor) -> Counter[str]:
     step by step in generic code shows several small nodes per time step.
     """
     if not isinstance(output, torch.Tensor):
-        raise ValueError(f"output must be a tensor, got {type(output).__name__}")
+        raise TypeError(f"output must be a tensor, got {type(output).__name__}")
     if output.grad_fn is None:
         raise ValueError("output has no backward graph (computed without gradients?)")
     counts: Counter[str] = Counter()

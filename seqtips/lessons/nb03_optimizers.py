@@ -1,10 +1,10 @@
-"""Run a grid of training runs and read the results back as a small table.
+"""Companion of notebook 03 (Adam vs SGD): run a grid of training runs and read the results back as a small table.
 
 A sweep is a list of configurations — plain dicts such as ``{"optimizer": "Adam", "lr": 0.01,
 "seed": 0}``. :func:`grid` builds the cartesian product of some axes; grids that differ per
 optimizer are concatenated lists. :func:`run_sweep` calls the notebook's own ``run(**config)``
 for each configuration (so the lines that are the lesson stay in the notebook) with a progress
-bar, and returns a :class:`Sweep` that looks results up by their settings. :func:`heatmap` draws
+bar, and returns a :class:`Sweep` that looks results up by their settings. ``st.heatmap`` draws
 one number per (row, column) cell, e.g. steps to reach a target per optimizer and learning rate.
 """
 
@@ -14,10 +14,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
-import numpy as np
-
-from .training import History
+from ..training import History
 
 
 def grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
@@ -29,8 +26,10 @@ def grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
     if not axes:
         raise ValueError("grid needs at least one axis, e.g. grid(lr=[0.01, 0.1])")
     for name, values in axes.items():
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
-            raise ValueError(f"axis {name!r} must be a non-empty list of values, got {values!r}")
+        is_list = isinstance(values, Sequence) and not isinstance(values, (str, bytes))
+        if not is_list or len(values) == 0:
+            raise (ValueError if is_list else TypeError)(
+                f"axis {name!r} must be a non-empty list of values, got {values!r}")
     names = list(axes)
     return [dict(zip(names, combo)) for combo in itertools.product(*(axes[n] for n in names))]
 
@@ -75,16 +74,6 @@ class Sweep:
             raise KeyError(f"{len(found)} runs match {where!r}; give settings that pick exactly one")
         return found[0]
 
-    def values(self, key: str, **where: Any) -> list[Any]:
-        """The distinct values of setting ``key`` (among runs matching ``where``), in sweep order."""
-        out: list[Any] = []
-        for c, _ in self:
-            if key not in c:
-                raise KeyError(f"setting {key!r} is not in configuration {c!r}")
-            if _matches(c, where) and c[key] not in out:
-                out.append(c[key])
-        return out
-
 
 def run_sweep(
     run: Callable[..., History],
@@ -97,12 +86,14 @@ def run_sweep(
     ``run`` must return a :class:`~seqtips.training.History` (what :func:`seqtips.train` returns).
     """
     if not callable(run):
-        raise ValueError(f"run must be callable, got {run!r}")
-    if isinstance(configs, Mapping) or not isinstance(configs, Sequence) or len(configs) == 0:
-        raise ValueError("configs must be a non-empty list of dicts, e.g. grid(lr=[0.01, 0.1])")
+        raise TypeError(f"run must be callable, got {run!r}")
+    is_list = isinstance(configs, Sequence) and not isinstance(configs, (str, bytes))
+    if not is_list or len(configs) == 0:
+        raise (ValueError if is_list else TypeError)(
+            "configs must be a non-empty list of dicts, e.g. grid(lr=[0.01, 0.1])")
     for i, c in enumerate(configs):
         if not isinstance(c, Mapping):
-            raise ValueError(f"configs[{i}] must be a dict of settings, got {c!r}")
+            raise TypeError(f"configs[{i}] must be a dict of settings, got {c!r}")
     histories: list[History] = []
     bar = None
     if progress:
@@ -113,7 +104,7 @@ def run_sweep(
         for c in configs:
             history = run(**c)
             if not isinstance(history, History):
-                raise ValueError(f"run must return a History, got {type(history).__name__} for {dict(c)!r}")
+                raise TypeError(f"run must return a History, got {type(history).__name__} for {dict(c)!r}")
             histories.append(history)
             if bar is not None:
                 bar.update(1)
@@ -121,51 +112,3 @@ def run_sweep(
         if bar is not None:
             bar.close()
     return Sweep(configs, histories)
-
-
-def heatmap(
-    ax: plt.Axes,
-    values: Sequence[Sequence[float]],
-    rows: Sequence[str],
-    cols: Sequence[str],
-    text: Sequence[Sequence[str]] | None = None,
-    cmap: str = "viridis_r",
-    vmin: float | None = None,
-    vmax: float | None = None,
-    colorbar: str | None = None,
-) -> plt.Axes:
-    """One coloured cell per (row, column), optionally with text in it.
-
-    ``values`` is ``len(rows)`` lists of ``len(cols)`` numbers; ``nan`` leaves a cell blank (not
-    run) and ``inf`` paints it in the colour map's "over" colour (light grey: e.g. target not
-    reached). ``colorbar`` labels a colour bar when given.
-    """
-    data = np.asarray(values, dtype=float)
-    if data.shape != (len(rows), len(cols)):
-        raise ValueError(
-            f"values must be {len(rows)} rows × {len(cols)} columns (rows × cols), got shape {data.shape}"
-        )
-    if text is not None and (len(text) != len(rows) or any(len(t) != len(cols) for t in text)):
-        raise ValueError(f"text must be {len(rows)} rows × {len(cols)} columns, like values")
-    finite = data[np.isfinite(data)]
-    lo = vmin if vmin is not None else (finite.min() if finite.size else 0.0)
-    hi = vmax if vmax is not None else (finite.max() if finite.size else 1.0)
-    cm = plt.get_cmap(cmap).with_extremes(over="0.85", bad="white")
-    # +inf is drawn just above vmax (the "over" colour); nan and -inf stay blank.
-    shown = np.ma.masked_invalid(np.where(np.isposinf(data), hi + max(1.0, abs(hi)), data))
-    image = ax.imshow(shown, cmap=cm, vmin=lo, vmax=hi, aspect="auto")
-    ax.set_xticks(range(len(cols)), [str(c) for c in cols])
-    ax.set_yticks(range(len(rows)), [str(r) for r in rows])
-    ax.grid(False)
-    if text is not None:
-        for i in range(len(rows)):
-            for j in range(len(cols)):
-                if not text[i][j]:
-                    continue
-                r, g, b, _ = image.cmap(image.norm(shown[i, j])) if np.isfinite(data[i, j]) else (1, 1, 1, 1)
-                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-                ax.text(j, i, text[i][j], ha="center", va="center", fontsize="small",
-                        color="white" if dark else "black")
-    if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=colorbar, extend="max")
-    return ax

@@ -1,0 +1,107 @@
+"""Give every notebook the same frame: a navigation bar at the top and bottom, and the install cell.
+
+    python scripts/frame_notebooks.py           # rewrite the generated cells of notebooks/*.ipynb
+    python scripts/frame_notebooks.py --check   # exit 1 and name every notebook that is out of date
+
+The notebook list is notebooks/*.ipynb in name order: a new notebook is one file plus a rerun of
+this script. Only the generated cells change (markdown cells tagged ``seqtips-nav``, the code cell
+tagged ``seqtips-install``); outputs and everything else stay as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from links import colab_url, install_spec  # noqa: E402  (the one source of where seqtips lives)
+
+ROOT = Path(__file__).resolve().parents[1]
+NAV, INSTALL = "seqtips-nav", "seqtips-install"
+
+
+def notebooks(root: Path = ROOT) -> list[Path]:
+    return sorted((root / "notebooks").glob("*.ipynb"))
+
+
+def label(path: Path) -> str:
+    number, _, rest = path.stem.partition("_")
+    return f"{number} {rest.replace('_', ' ')}"
+
+
+def nav_bar(path: Path, paths: list[Path]) -> str:
+    i = paths.index(path)
+    items = [f"**{label(p)}**" if p == path else f"[{label(p)}]({p.name})" for p in paths]
+    prev = f"[← previous]({paths[i - 1].name})" if i > 0 else "← previous"
+    nxt = f"[next →]({paths[i + 1].name})" if i + 1 < len(paths) else "next →"
+    return (f"[seqtips](../README.md) · {' · '.join(items)}  \n{prev} · {nxt} · "
+            f"[open in Colab]({colab_url(path.name)})")
+
+
+def install_source() -> str:
+    return "\n".join([
+        "# Colab and other fresh environments: install seqtips if it is missing (a no-op locally and on",
+        "# Binder). It brings its own data; the torch already installed is kept as it is.",
+        "import importlib.util",
+        "import subprocess",
+        "import sys",
+        "",
+        'if importlib.util.find_spec("seqtips") is None:',
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "{install_spec()}"], check=True)',
+    ])
+
+
+def _tagged(cell: dict, tag: str) -> bool:
+    return tag in cell.get("metadata", {}).get("tags", [])
+
+
+def framed(nb: dict, path: Path, paths: list[Path]) -> dict:
+    """``nb`` with its generated cells replaced by the current ones."""
+    bar = nav_bar(path, paths)
+    nav = {"cell_type": "markdown", "id": "seqtips-nav-top", "metadata": {"tags": [NAV]}, "source": bar}
+    cells = [c for c in nb["cells"] if not _tagged(c, NAV)]
+    installs = [c for c in cells if _tagged(c, INSTALL)]
+    install = installs[0] if installs else {"cell_type": "code", "execution_count": None, "id": INSTALL,
+                                            "metadata": {"tags": [INSTALL]}, "outputs": []}
+    install["source"] = install_source()
+    cells = [c for c in cells if not _tagged(c, INSTALL)]
+    first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    cells.insert(first_code, install)
+    out = dict(nb)
+    out["cells"] = [nav, *cells, dict(nav, id="seqtips-nav-bottom", metadata={"tags": [NAV]})]
+    return out
+
+
+def _text(cell: dict) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _normal(nb: dict) -> str:
+    return json.dumps([(c["cell_type"], c.get("id"), _text(c)) for c in nb["cells"]])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    args = parser.parse_args(argv)
+    paths = notebooks()
+    stale = []
+    for path in paths:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        new = framed(nb, path, paths)
+        if _normal(new) != _normal(nb):
+            stale.append(path.name)
+            if not args.check:
+                path.write_text(json.dumps(new, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.check and stale:
+        print("out of date (run python scripts/frame_notebooks.py):", ", ".join(stale))
+        return 1
+    print(("rewrote: " + ", ".join(stale)) if stale else "every notebook's frame is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
