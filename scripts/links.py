@@ -1,0 +1,228 @@
+"""Every link to where seqtips lives, rendered from one setting: `[project.urls] Repository` in pyproject.toml.
+
+    python scripts/links.py          # rewrite the README's links block, CITATION.cff, the derived URLs
+                                     # (and the notebooks' install cells, with scripts/frame_notebooks.py)
+    python scripts/links.py --check  # exit 1, listing every link or field that disagrees with the setting
+
+The README block between the `links:start` / `links:end` markers holds the Binder badge, one row per
+notebook (Binder, Colab, nbviewer, measured minutes from evidence/benchmark.json) and the "last verified"
+line from evidence/drift.txt. Importable: `colab_url(name)`, `install_spec()`, … read the same setting.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BRANCH = "main"  # the branch Colab and nbviewer read; Binder follows HEAD
+START, END = "<!-- links:start -->", "<!-- links:end -->"
+START_PAGE = "00_start_here.ipynb"
+# A link to a copy of this project somewhere: a GitHub repository, or a launcher that opens one.
+LINK = re.compile(
+    r"(?:github\.com|mybinder\.org/v2/gh|colab\.research\.google\.com/github|nbviewer\.org/github)"
+    r"/([\w.-]+)/([\w.-]+?)(?:\.git)?(?![\w.-])"
+)
+
+
+def _project(root: Path = ROOT) -> dict:
+    return tomllib.loads((root / "pyproject.toml").read_text())["project"]
+
+
+def repository_url(root: Path = ROOT) -> str:
+    """The configured repository, e.g. ``https://github.com/seqtips/seqtips`` (no trailing slash)."""
+    return _project(root)["urls"]["Repository"].rstrip("/")
+
+
+def _slug(root: Path = ROOT) -> str:
+    """``owner/name`` of the configured GitHub repository."""
+    m = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?", repository_url(root))
+    if not m:
+        raise ValueError(f"[project.urls] Repository must be a GitHub repository URL, got {repository_url(root)}")
+    return f"{m.group(1)}/{m.group(2)}"
+
+
+def binder_url(notebook_name: str | None = None, root: Path = ROOT) -> str:
+    """Binder opening JupyterLab on one notebook (or on the notebooks folder when ``None``)."""
+    path = f"notebooks/{notebook_name}" if notebook_name else "notebooks"
+    return f"https://mybinder.org/v2/gh/{_slug(root)}/HEAD?urlpath=lab/tree/{path}"
+
+
+def colab_url(notebook_name: str, root: Path = ROOT) -> str:
+    return f"https://colab.research.google.com/github/{_slug(root)}/blob/{BRANCH}/notebooks/{notebook_name}"
+
+
+def nbviewer_url(notebook_name: str, root: Path = ROOT) -> str:
+    return f"https://nbviewer.org/github/{_slug(root)}/blob/{BRANCH}/notebooks/{notebook_name}"
+
+
+def install_spec(root: Path = ROOT) -> str:
+    """The pip requirement that installs seqtips from the configured source."""
+    return f"{_project(root)['name']} @ git+{repository_url(root)}"
+
+
+def derived_urls(root: Path = ROOT) -> dict[str, str]:
+    repo = repository_url(root)
+    return {"Repository": repo, "Documentation": f"{repo}#readme", "Issues": f"{repo}/issues"}
+
+
+# --- the README block -------------------------------------------------------------------------------
+
+
+def _title(path: Path) -> str:
+    """The notebook's first markdown heading ``# …`` (its file name when it has none)."""
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def _minutes(root: Path) -> tuple[dict[str, str], str]:
+    path = root / "evidence" / "benchmark.json"
+    if not path.exists():
+        return {}, "Minutes: not measured yet (`taskset -c 0 python -m seqtips.bench --json evidence/benchmark.json`)."
+    bench = json.loads(path.read_text())
+    minutes = {name: f"{r['seconds'] / 60:.1f}" for name, r in bench.get("notebooks", {}).items() if "seconds" in r}
+    where = ", ".join(str(bench[k]) for k in ("machine", "date") if bench.get(k))
+    return minutes, f"Minutes: wall time on one core, from `evidence/benchmark.json` ({where})."
+
+
+def _last_verified(root: Path) -> str:
+    """evidence/drift.txt holds one line: ``DATE name=version … passed|failed``."""
+    path = root / "evidence" / "drift.txt"
+    words = path.read_text().split() if path.exists() else []
+    if len(words) < 2:
+        return "Last verified with the newest releases the ranges allow: not yet (`bash scripts/drift.sh`)."
+    date, *versions, result = words
+    versions = ", ".join(v.replace("=", " ") for v in versions)
+    outcome = "every notebook passed" if result == "passed" else "**some notebooks failed**"
+    return (
+        f"Last verified with the newest releases the ranges allow: {date} — {versions} — {outcome}"
+        " (`bash scripts/drift.sh`)."
+    )
+
+
+def render_block(root: Path = ROOT) -> str:
+    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+    start_page = START_PAGE if (root / "notebooks" / START_PAGE).exists() else None
+    minutes, note = _minutes(root)
+    lines = [
+        START,
+        "<!-- Rendered by `python scripts/links.py` from pyproject.toml, notebooks/ and evidence/. -->",
+        f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(start_page, root)})",
+        "",
+        "| notebook | Binder | Colab | nbviewer | one-core minutes |",
+        "|---|---|---|---|---:|",
+    ]
+    for nb in notebooks:
+        name = nb.name
+        lines.append(
+            f"| [{_title(nb)}](notebooks/{name}) | [launch]({binder_url(name, root)}) "
+            f"| [open]({colab_url(name, root)}) | [read]({nbviewer_url(name, root)}) | {minutes.get(name, '—')} |"
+        )
+    lines += ["", note, "", _last_verified(root), END]
+    return "\n".join(lines)
+
+
+def _replace_block(readme: str, block: str) -> str:
+    before, sep, rest = readme.partition(START)
+    _, sep2, after = rest.partition(END)
+    if not (sep and sep2):
+        raise ValueError(f"README.md has no {START} … {END} block")
+    return before + block + after
+
+
+# --- CITATION.cff and pyproject's derived URLs --------------------------------------------------------
+
+
+def _set_field(text: str, key: str, value: str) -> str:
+    return re.sub(rf"^{key}:.*$", f'{key}: "{value}"', text, flags=re.M)
+
+
+def _citation(root: Path) -> str:
+    text = (root / "CITATION.cff").read_text()
+    text = _set_field(text, "version", _project(root)["version"])
+    return _set_field(text, "repository-code", repository_url(root))
+
+
+def _pyproject(root: Path) -> str:
+    text = (root / "pyproject.toml").read_text()
+    for key, url in derived_urls(root).items():
+        text = re.sub(rf'^{key} = ".*"$', f'{key} = "{url}"', text, flags=re.M)
+    return text
+
+
+# --- check and write ----------------------------------------------------------------------------------
+
+
+def rendered(root: Path = ROOT) -> dict[Path, str]:
+    """What each file that carries links should contain."""
+    readme = root / "README.md"
+    return {
+        readme: _replace_block(readme.read_text(), render_block(root)),
+        root / "CITATION.cff": _citation(root),
+        root / "pyproject.toml": _pyproject(root),
+    }
+
+
+def _foreign_links(root: Path) -> list[str]:
+    """Links to another copy of this project: in the docs anywhere, and in the notebooks' sources."""
+    slug, name = _slug(root), _project(root)["name"]
+    docs = [root / "README.md", root / "CONTRIBUTING.md", root / "CITATION.cff"]
+    texts = {p: p.read_text() for p in docs if p.exists()}
+    for nb in sorted((root / "notebooks").glob("*.ipynb")):
+        texts[nb] = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+    problems = []
+    for path, text in texts.items():
+        for m in LINK.finditer(text):
+            found = f"{m.group(1)}/{m.group(2)}"
+            is_ours = m.group(2) == name or not m.group(0).startswith("github.com")
+            if is_ours and found != slug:
+                problems.append(f"{path.relative_to(root)}: link to {found}, expected {slug}: …{m.group(0)}…")
+    return problems
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Every disagreement with the configured repository URL, one line each (empty: all agree)."""
+    try:
+        expected = rendered(root)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        return [str(err)]
+    problems = []
+    for path, text in expected.items():
+        diff = difflib.unified_diff(path.read_text().splitlines(), text.splitlines(), lineterm="", n=0)
+        for line in diff:
+            if line[:1] in "-+" and not line.startswith(("---", "+++")):
+                label = "has     " if line[0] == "-" else "expected"
+                problems.append(f"{path.relative_to(root)}: {label} {line[1:]}")
+    return problems + _foreign_links(root)
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--check"]:
+        problems = check()
+        for p in problems:
+            print(p)
+        if problems:
+            print(f"{len(problems)} disagreement(s) with {repository_url()}: run `python scripts/links.py`")
+        return 1 if problems else 0
+    if argv:
+        print(__doc__)
+        return 2
+    for path, text in rendered().items():
+        if path.read_text() != text:
+            path.write_text(text)
+            print(f"rewrote {path.relative_to(ROOT)}")
+    frame = ROOT / "scripts" / "frame_notebooks.py"  # the notebooks' install cell and Colab links
+    return subprocess.run([sys.executable, str(frame)], check=False).returncode if frame.exists() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
