@@ -90,3 +90,27 @@ def test_prose_edits_do_not_change_the_code_hash(tmp_path):
     next(c for c in nb["cells"] if c["cell_type"] == "code")["source"] += "\n# a code edit"
     after.write_text(json.dumps(nb))
     assert code_hash(before) != code_hash(after)
+
+
+def _normalised(path):
+    """Outputs with figures and the lines that report measured times masked."""
+    timing = re.compile(r"\d+(\.\d+)?\s*(s|ms|seconds)\b")
+    out = []
+    for cell in json.loads(Path(path).read_text())["cells"]:
+        for o in cell.get("outputs", []):
+            data = dict(o.get("data", {}))
+            if "image/png" in data:
+                data["image/png"] = "<figure>"
+            text = "".join(o.get("text", "")) + json.dumps(data, sort_keys=True)
+            out.append("\n".join("<timing>" if timing.search(line) else line for line in text.splitlines()))
+    return out
+
+
+def test_reexecuting_a_notebook_changes_only_figures_and_timings(tmp_path):
+    from seqtips.tools.execute import execute
+
+    committed = ROOT / "notebooks" / "00_start_here.ipynb"
+    rerun = tmp_path / committed.name
+    result = execute(committed, {"SEQTIPS_SEED": "0", "SEQTIPS_RECORD": ""}, timeout=300, output=rerun)
+    assert result["error"] == ""
+    assert _normalised(rerun) == _normalised(committed)
