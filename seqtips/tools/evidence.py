@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
+import queue
 import re
 import statistics
 import sys
@@ -49,17 +51,25 @@ def record_path(records: Path, notebook: Path, seed: int) -> Path:
     return records / f"{notebook.stem}-seed{seed}.json"
 
 
-def run_one(notebook: Path, seed: int, records: Path, timeout: int) -> dict:
-    """Execute ``notebook`` under base ``seed``; return its record, completed with how the run went."""
+def run_one(notebook: Path, seed: int, records: Path, timeout: int, cores: queue.Queue | None = None) -> dict:
+    """Execute ``notebook`` under base ``seed``; return its record, completed with how the run went.
+
+    With ``cores`` (a queue of free CPU numbers), the run takes one core to itself for its duration.
+    """
     path = record_path(records, notebook, seed)
     path.unlink(missing_ok=True)
     env = {"SEQTIPS_SEED": str(seed), "SEQTIPS_RECORD": str(records.resolve()), "SEQTIPS_THREADS": "1"}
-    result = execute(notebook, env, timeout)
+    cpu = cores.get() if cores is not None else None
+    try:
+        result = execute(notebook, env, timeout, cpu=cpu)
+    finally:
+        if cpu is not None:
+            cores.put(cpu)
     record = json.loads(path.read_text()) if path.is_file() else {
         "notebook": notebook.stem, "environment": {"base_seed": seed}, "claims": []}
     record["notebook"] = notebook.stem
     record["run"] = {"seconds": round(result["seconds"], 2), "peak_mb": round(result["peak_mb"], 1),
-                     "error": result["error"], "code_hash": code_hash(notebook)}
+                     "error": result["error"], "code_hash": code_hash(notebook), "one_core": cpu is not None}
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     return record
 
@@ -147,6 +157,26 @@ def report(summary: dict[str, dict], notebooks: Sequence[Path] = (), command: st
     return "\n".join(lines)
 
 
+def write_benchmark(records: list[dict], path: Path) -> None:
+    """Per notebook, the median wall time and the largest peak memory of the runs pinned to one core."""
+    runs: dict[str, list[dict]] = {}
+    for rec in records:
+        run = rec.get("run", {})
+        if run.get("one_core") and not run.get("error") and run.get("seconds") == run.get("seconds"):
+            runs.setdefault(rec["notebook"] + ".ipynb", []).append(run)
+    if not runs:
+        return
+    env = records[0]["environment"]
+    path.write_text(json.dumps({
+        "machine": f"{env.get('device_name', '?')}; each run on one CPU core, one torch thread; "
+                   "median over the evidence runs",
+        "date": datetime.date.today().isoformat(),
+        "notebooks": {name: {"seconds": round(statistics.median(r["seconds"] for r in rs), 1),
+                             "peak_mb": round(max(r["peak_mb"] for r in rs)), "runs": len(rs)}
+                      for name, rs in sorted(runs.items())},
+    }, indent=1) + "\n", encoding="utf-8")
+
+
 def reader_summary(summary: dict[str, dict]) -> str:
     """A short block a reader can paste into an issue."""
     lines = ["```", f"seqtips evidence, {datetime.date.today().isoformat()}"]
@@ -186,8 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     runs = [(nb, seed) for seed in range(args.base, args.base + args.seeds) for nb in notebooks]
     from tqdm import tqdm
 
+    cores = None
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if args.jobs <= len(available):  # each run gets a core of its own: its time is a one-core time
+        cores = queue.Queue()
+        for cpu in available[: args.jobs]:
+            cores.put(cpu)
     with ThreadPoolExecutor(args.jobs) as pool, tqdm(total=len(runs), desc="notebook runs", file=sys.stdout) as bar:
-        futures = [pool.submit(run_one, nb, seed, records, args.timeout) for nb, seed in runs]
+        futures = [pool.submit(run_one, nb, seed, records, args.timeout, cores) for nb, seed in runs]
         for future in futures:
             rec = future.result()
             failed = [c["id"] for c in rec["claims"] if not c["passed"]]
@@ -198,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(load_records(records))
     command = "python -m seqtips.evidence " + " ".join(sys.argv[1:] if argv is None else argv)
     (args.out / "README.md").write_text(report(summary, find_notebooks(None), command.strip()), encoding="utf-8")
+    write_benchmark(load_records(records), args.out / "benchmark.json")
     print(reader_summary({k: v for k, v in summary.items() if k in {p.stem for p in notebooks}}))
     print(f"report: {args.out / 'README.md'}")
     return 0

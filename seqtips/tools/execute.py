@@ -85,17 +85,19 @@ def _run(path: Path, timeout: int, write: bool, output: Path | None = None) -> d
 
 
 def execute(path: Path, env: dict[str, str] | None = None, timeout: int = 600, write: bool = False,
-            output: Path | None = None) -> dict:
+            output: Path | None = None, cpu: int | None = None) -> dict:
     """Execute ``path`` in a fresh child process; return its seconds, peak MB and error ("" if none).
 
-    ``write`` saves the executed, cleaned notebook over ``path``; ``output`` saves it there instead.
+    ``write`` saves the executed, cleaned notebook over ``path``; ``output`` saves it there instead;
+    ``cpu`` pins the child and its kernel to that one CPU core (as ``taskset -c CPU`` would).
     """
     cmd = [sys.executable, "-m", "seqtips.tools.execute", str(path), "--timeout", str(timeout)]
     if write:
         cmd.append("--write")
     if output is not None:
         cmd += ["--output", str(output)]
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, preexec_fn=pin)
     if done.returncode != 0 or not done.stdout.strip():
         tail = " | ".join(done.stderr.strip().splitlines()[-5:])
         return {"notebook": str(path), "seconds": float("nan"), "peak_mb": float("nan"), "error": tail or "failed"}
