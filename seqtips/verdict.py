@@ -89,12 +89,17 @@ def check(
     the code is right. Returns ``None``.
     """
     if not isinstance(id, str) or not _ID.fullmatch(id):
-        raise ValueError(f"id must be a short lower-case name such as 'rnn-stuck', got {id!r}")
+        error = ValueError if isinstance(id, str) else TypeError
+        raise error(f"id must be a short lower-case name such as 'rnn-stuck', got {id!r}")
     if any(c["id"] == id for c in _run["claims"]):
         raise ValueError(f"id {id!r} was already checked in this run: each claim needs its own id")
     if not isinstance(claim, str) or not claim.strip():
-        raise ValueError("claim must be a non-empty sentence")
-    holds = _check.boolean("holds", holds.item() if hasattr(holds, "item") else holds)
+        error = ValueError if isinstance(claim, str) else TypeError
+        raise error(f"claim must be a non-empty sentence, got {claim!r}")
+    _check.instance("evidence", evidence, str, "a text")
+    if hasattr(holds, "item") and math.prod(getattr(holds, "shape", ())) == 1:  # numpy/torch booleans
+        holds = holds.item()
+    holds = _check.boolean("holds", holds)
     numbers = {str(k): _check.scalar(f"values[{k!r}]", v) for k, v in (values or {}).items()}
     kind = _check.choice("kind", kind, KINDS)
     _run["claims"].append({"id": id, "claim": claim.strip(), "kind": kind, "passed": holds,

@@ -1,3 +1,5 @@
+"""Synthetic tasks: the adding problem, its endless batches, and the counting task with label noise."""
+
 import pytest
 import torch
 
@@ -34,15 +36,17 @@ def test_adding_problem_shortest():
     assert torch.allclose(x[:, :, 0].sum(1), y)
 
 
-@pytest.mark.parametrize(("n", "seq_len", "match"), [(0, 10, "n must"), (5, 1, "seq_len must"),
-                                                      (2.0, 10, "n must"), (5, "10", "seq_len must")])
-def test_adding_problem_bad_input(n, seq_len, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize(("n", "seq_len", "error", "match"),
+                         [(0, 10, ValueError, "n must"), (5, 1, ValueError, "seq_len must"),
+                          (2.0, 10, TypeError, "n must"), (5, "10", TypeError, "seq_len must"),
+                          (True, 10, TypeError, "n must")])
+def test_adding_problem_bad_input(n, seq_len, error, match):
+    with pytest.raises(error, match=match):
         st.adding_problem(n, seq_len)
 
 
 def test_adding_problem_bad_generator():
-    with pytest.raises(ValueError, match="generator"):
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
         st.adding_problem(3, 4, generator=7)
 
 
@@ -52,8 +56,13 @@ def test_adding_batches_fresh_and_reproducible():
     assert a[0].shape == (8, 5, 2) and not torch.equal(a[0], b[0])
     again = next(st.adding_batches(8, 5, torch.Generator().manual_seed(0)))
     assert torch.equal(a[0], again[0])
+
+
+def test_adding_batches_checks_its_arguments_at_the_call():
     with pytest.raises(ValueError, match="batch_size"):
-        next(st.adding_batches(0, 5))
+        st.adding_batches(0, 5)  # no next(): a mistake shows where it was made
+    with pytest.raises(TypeError, match="generator"):
+        st.adding_batches(4, 5, generator=1)
 
 
 def test_counting_task_labels_and_noise():
@@ -70,10 +79,21 @@ def test_counting_task_labels_and_noise():
     assert (noisy != labels).sum().item() == 250
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"n": 0}, "n must"), ({"vocab_size": 2}, "vocab_size"),
-                                               ({"flip": 1.5}, "flip"), ({"flip": -0.1}, "flip"),
-                                               ({"seq_len": 0}, "seq_len")])
-def test_counting_task_bad_input(kwargs, match):
+@pytest.mark.parametrize(("kwargs", "error", "match"),
+                         [({"n": 0}, ValueError, "n must"), ({"vocab_size": 2}, ValueError, "vocab_size"),
+                          ({"flip": 1.5}, ValueError, "flip"), ({"flip": -0.1}, ValueError, "flip"),
+                          ({"flip": float("nan")}, ValueError, "flip"), ({"flip": "0.1"}, TypeError, "flip"),
+                          ({"seq_len": 0}, ValueError, "seq_len"), ({"n": 10.0}, TypeError, "n must"),
+                          ({"generator": 3}, TypeError, "generator")])
+def test_counting_task_bad_input(kwargs, error, match):
     args = {"n": 10, **kwargs}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         st.counting_task(**args)
+
+
+def test_counting_task_flips_every_label_at_one():
+    g = torch.Generator().manual_seed(0)
+    _, clean = st.counting_task(50, generator=g)
+    g = torch.Generator().manual_seed(0)
+    _, flipped = st.counting_task(50, flip=1.0, generator=g)
+    assert torch.equal(flipped, 1.0 - clean)

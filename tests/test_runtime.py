@@ -1,18 +1,50 @@
+"""Device, seeds and the notebooks' setup call (seqtips/runtime.py)."""
+
+import copy
 import random
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
 
 import seqtips as st
+from seqtips import verdict
 
 
-def test_get_device_default_is_best_available(monkeypatch):
+@pytest.fixture
+def no_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.fixture
+def restore_process_state(monkeypatch):
+    """st.setup changes process-wide state: give it back after the test."""
+    for env in ("SEQTIPS_DEVICE", "SEQTIPS_SEED", "SEQTIPS_THREADS", "SEQTIPS_RECORD"):
+        monkeypatch.delenv(env, raising=False)
+    threads, rc, run = torch.get_num_threads(), dict(matplotlib.rcParams), copy.deepcopy(verdict._run)
+    yield
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(False)
+    matplotlib.rcParams.update(rc)
+    verdict._run.clear()
+    verdict._run.update(run)
+
+
+# --- get_device ---------------------------------------------------------------------------------
+
+
+def test_get_device_default_is_cuda_if_present_else_cpu(monkeypatch):
     monkeypatch.delenv("SEQTIPS_DEVICE", raising=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    if not torch.cuda.is_available() and torch.backends.mps.is_available():
-        expected = "mps"
     assert st.get_device().type == expected
+
+
+def test_get_device_uses_mps_only_when_asked(monkeypatch, no_cuda):
+    monkeypatch.delenv("SEQTIPS_DEVICE", raising=False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert st.get_device() == torch.device("cpu")
+    assert st.get_device("mps").type == "mps"
 
 
 def test_get_device_name_and_env(monkeypatch):
@@ -20,60 +52,80 @@ def test_get_device_name_and_env(monkeypatch):
     assert st.get_device(" CPU ") == torch.device("cpu")
     monkeypatch.setenv("SEQTIPS_DEVICE", "cpu")
     assert st.get_device() == torch.device("cpu")
+    monkeypatch.setenv("SEQTIPS_DEVICE", "  ")
+    assert st.get_device().type in ("cpu", "cuda")  # blank means unset
 
 
-@pytest.mark.parametrize("bad", ["gpu", "tpu", "cuda:x", "", "cpu:0:1"])
+@pytest.mark.parametrize("bad", ["gpu", "tpu", "cuda:x", "", "cpu:0:1", "cpu:0", "mps:1"])
 def test_get_device_unknown_name(bad):
-    with pytest.raises(ValueError, match="one of 'cpu'"):
+    with pytest.raises(ValueError, match="name must be one of 'cpu'"):
         st.get_device(bad)
 
 
 def test_get_device_unknown_env(monkeypatch):
     monkeypatch.setenv("SEQTIPS_DEVICE", "gpu")
-    with pytest.raises(ValueError, match="SEQTIPS_DEVICE"):
+    with pytest.raises(ValueError, match="SEQTIPS_DEVICE must be one of"):
         st.get_device()
 
 
 def test_get_device_non_string():
-    with pytest.raises(ValueError, match="name"):
+    with pytest.raises(TypeError, match="name must be a device name"):
         st.get_device(0)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_get_device_missing_cuda_says_how_to_fall_back(monkeypatch):
+def test_get_device_missing_cuda_says_how_to_fall_back(monkeypatch, no_cuda):
     with pytest.raises(RuntimeError, match="SEQTIPS_DEVICE=cpu"):
         st.get_device("cuda")
     monkeypatch.setenv("SEQTIPS_DEVICE", "cuda:0")
-    with pytest.raises(RuntimeError, match="no GPU|sees none"):
+    with pytest.raises(RuntimeError, match="SEQTIPS_DEVICE='cuda:0' asks for a CUDA GPU.*sees none"):
         st.get_device()
 
 
-@pytest.mark.skipif(torch.backends.mps.is_available(), reason="needs a machine without MPS")
-def test_get_device_missing_mps():
-    with pytest.raises(RuntimeError, match="MPS"):
+def test_get_device_missing_gpu_index(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(RuntimeError, match=r"only 1 GPU\(s\) are visible.*SEQTIPS_DEVICE=cpu"):
+        st.get_device("cuda:3")
+
+
+def test_get_device_missing_mps(monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="MPS.*SEQTIPS_DEVICE=cpu"):
         st.get_device("mps")
+
+
+# --- seeds --------------------------------------------------------------------------------------
 
 
 def test_base_seed(monkeypatch):
     monkeypatch.delenv("SEQTIPS_SEED", raising=False)
     assert st.base_seed() == 0
-    monkeypatch.setenv("SEQTIPS_SEED", "1234")
+    monkeypatch.setenv("SEQTIPS_SEED", " 1234 ")
     assert st.base_seed() == 1234
     assert st.seeds(3) == [1234, 1235, 1236]
     assert st.seeds(2, base=7) == [7, 8]
+    monkeypatch.setenv("SEQTIPS_SEED", str(2**32 - 1))
+    assert st.base_seed() == 2**32 - 1
+    assert st.seeds(1) == [2**32 - 1]
 
 
-@pytest.mark.parametrize("bad", ["abc", "1.5", "-3"])
+@pytest.mark.parametrize("bad", ["abc", "1.5", "-3", str(2**32)])
 def test_base_seed_bad(monkeypatch, bad):
     monkeypatch.setenv("SEQTIPS_SEED", bad)
     with pytest.raises(ValueError, match="SEQTIPS_SEED"):
         st.base_seed()
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.0, True])
-def test_seeds_bad_n(bad):
-    with pytest.raises(ValueError, match="n must"):
+@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-1, ValueError), (1.0, TypeError), (True, TypeError)])
+def test_seeds_bad_n(bad, error):
+    with pytest.raises(error, match="n must"):
         st.seeds(bad, base=0)
+
+
+@pytest.mark.parametrize(("base", "error"), [(-1, ValueError), ("0", TypeError), (2**32 - 2, ValueError)])
+def test_seeds_bad_base(base, error):
+    with pytest.raises(error, match="base"):
+        st.seeds(3, base=base)
 
 
 def test_seed_everything_repeats():
@@ -86,44 +138,56 @@ def test_seed_everything_repeats():
     assert torch.rand(1).item() != a[2]
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "3", None, True])
-def test_seed_everything_bad(bad):
-    with pytest.raises(ValueError, match="seed"):
+def test_seed_everything_accepts_the_largest_seed():
+    assert st.seed_everything(2**32 - 1).initial_seed() == 2**32 - 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [(-1, ValueError), (2**32, ValueError), (1.5, TypeError), ("3", TypeError), (None, TypeError), (True, TypeError)],
+)
+def test_seed_everything_bad(bad, error):
+    with pytest.raises(error, match="seed"):
         st.seed_everything(bad)
 
 
-def test_configure_cpu(monkeypatch):
+# --- setup --------------------------------------------------------------------------------------
+
+
+def test_setup_sets_threads_denormals_style_and_record(restore_process_state, capsys, monkeypatch):
+    monkeypatch.setenv("SEQTIPS_SEED", "5")
+    torch.set_num_threads(2)
+    with matplotlib.rc_context():
+        st.use_style()
+        styled = dict(matplotlib.rcParams)
+    matplotlib.rcParams["axes.grid"] = not styled["axes.grid"]
+    device = st.setup("my-notebook")
+    assert device == st.get_device()
+    assert torch.get_num_threads() == 1
+    assert dict(matplotlib.rcParams) == styled
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    # denormals are flushed wherever the CPU can, and the line says so exactly then
+    flushed = torch.tensor([1e-42]).mul(1.0).item() == 0.0
+    assert flushed == ("denormals flushed to zero" in lines[0])
+    assert "base seed 5" in lines[0] and torch.__version__ in lines[0] and "1 torch thread(s)" in lines[0]
+    record = verdict.record()
+    assert record["notebook"] == "my-notebook" and record["claims"] == []
+    assert record["environment"]["base_seed"] == 5 and record["environment"]["torch_threads"] == 1
+
+
+def test_setup_threads_from_argument_and_env(restore_process_state, capsys, monkeypatch):
+    st.setup("x", threads=2, style=False)
+    assert torch.get_num_threads() == 2
+    assert "plot style" not in capsys.readouterr().out
+    monkeypatch.setenv("SEQTIPS_THREADS", "3")
+    st.setup("x", style=False)
+    assert torch.get_num_threads() == 3
+
+
+@pytest.mark.parametrize(("threads", "error"), [(0, ValueError), (257, ValueError), (1.0, TypeError)])
+def test_setup_bad_threads_argument(restore_process_state, threads, error):
     before = torch.get_num_threads()
-    try:
-        assert st.configure_cpu(2) == 2
-        monkeypatch.setenv("SEQTIPS_THREADS", "1")
-        assert st.configure_cpu() == 1
-        monkeypatch.setenv("SEQTIPS_THREADS", "many")
-        with pytest.raises(ValueError, match="SEQTIPS_THREADS"):
-            st.configure_cpu()
-        with pytest.raises(ValueError, match="threads"):
-            st.configure_cpu(0)
-    finally:
-        torch.set_num_threads(before)
-
-
-def test_import_configures_one_thread_and_flushes_denormals():
-    # seqtips sets one thread on import unless SEQTIPS_THREADS says otherwise.
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k != "SEQTIPS_THREADS"}
-    code = (
-        "import torch, seqtips; "
-        "print(torch.get_num_threads(), torch.tensor([1e-42], dtype=torch.float32).mul(1.0).item())"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    threads, tiny = out.stdout.split()
-    assert threads == "1"
-    assert float(tiny) == 0.0  # denormal flushed to zero
-
-
-def test_describe_runtime_mentions_device_and_seed():
-    line = st.describe_runtime(torch.device("cpu"), 5)
-    assert "cpu" in line and "base seed 5" in line and torch.__version__ in line
+    with pytest.raises(error, match="threads"):
+        st.setup("x", threads=threads)
+    assert torch.get_num_threads() == before

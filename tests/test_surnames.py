@@ -1,6 +1,5 @@
-"""The surname data, its loader and vocabulary, batching, the generator, NLL and sampling."""
+"""The surname data in the core: the shipped file, its checked loader, the vocabulary and split tensors."""
 
-import math
 from collections import Counter
 
 import pytest
@@ -8,17 +7,11 @@ import torch
 
 from seqtips.surnames import (
     DATA_FILE,
+    NATIONALITIES,
     SurnameFileError,
-    SurnameGenerator,
     Vocabulary,
-    char_nll,
-    copy_fraction,
-    evaluate_nll,
-    length_batches,
     load_surnames,
-    perplexity,
     read_surname_rows,
-    sample_names,
 )
 
 
@@ -38,7 +31,7 @@ def write(tmp_path, text, name="s.csv"):
 def test_shipped_file_sizes_and_nationalities(data):
     assert DATA_FILE.is_file() and DATA_FILE.stat().st_size < 300_000
     assert (len(data.train), len(data.val), len(data.test)) == (5471, 1172, 1172)
-    assert len(data.nationalities) == 10
+    assert data.nationalities == sorted(NATIONALITIES)
     counts = Counter(data.nationalities[i] for i in data.train.nationality.tolist())
     assert min(counts.values()) >= 100  # every nationality has a few hundred names in all
 
@@ -83,8 +76,10 @@ def test_vocabulary_specials_and_unknown_characters():
     assert "a" in vocab and "z" not in vocab
     with pytest.raises(ValueError, match="ids"):
         vocab.decode([99])
-    with pytest.raises(ValueError, match="name"):
+    with pytest.raises(TypeError, match="name must be a str"):
         vocab.encode(3)
+    with pytest.raises(ValueError, match="single-character"):
+        Vocabulary(["ab"])
 
 
 def test_vocabulary_is_built_from_training_names_only(data):
@@ -118,21 +113,6 @@ def test_batch_is_cut_to_its_longest_name(data):
         data.train.batch(torch.tensor([], dtype=torch.long))
 
 
-def test_length_batches_cover_every_row_once_with_little_padding(data):
-    lengths = data.train.lengths
-    batches = length_batches(lengths, 64, torch.Generator().manual_seed(0))
-    rows = torch.cat(batches)
-    assert sorted(rows.tolist()) == list(range(len(lengths)))
-    padded = sum(len(b) * int(lengths[b].max()) for b in batches)
-    assert padded / int(lengths.sum()) < 1.05
-    again = length_batches(lengths, 64, torch.Generator().manual_seed(0))
-    assert all(torch.equal(a, b) for a, b in zip(batches, again))
-    fixed = length_batches(lengths, 64, shuffle=False)
-    assert torch.equal(lengths[torch.cat(fixed)], torch.sort(lengths).values)
-    with pytest.raises(ValueError, match="batch_size"):
-        length_batches(lengths, 0)
-
-
 # --- malformed or missing files ----------------------------------------------------------
 
 def test_missing_file_says_how_to_rebuild(tmp_path):
@@ -140,22 +120,38 @@ def test_missing_file_says_how_to_rebuild(tmp_path):
         load_surnames(tmp_path / "nope.csv")
 
 
+HEADER = "name,nationality,split\n"
+
+
 @pytest.mark.parametrize(
     "text, match",
     [
         ("", "header"),
-        ("name,label,split\nAb,X,train\n", "header"),
-        ("name,nationality,split\nAb,X,train\nCd,X,dev\n", "line 3"),
-        ("name,nationality,split\nAb,X,train\n,X,val\n", "line 3"),
-        ("name,nationality,split\nAb,X\n", "line 2"),
-        ("name,nationality,split\nAb,X,train\nCd,X,val\n", "test"),
+        ("name,label,split\nAb,Irish,train\n", "header"),
+        (HEADER + "Ab,Irish,train\nCd,Irish,dev\n", "line 3: expected name,nationality,split"),
+        (HEADER + "Ab,Irish,train\n,Irish,val\n", "line 3: expected"),
+        (HEADER + "Ab,Irish\n", "line 2: expected"),
+        (HEADER + "Ab,Irish,train\nCd,Irish,val\n", "no rows in split.s. test"),
+        (HEADER + "Ab,Irish,train\nCd,Martian,val\n", "line 3: nationality must be one of Czech"),
+        (HEADER + "Ab,Irish,train\nCd,irish,val\n", "line 3: nationality"),
+        (HEADER + "Ab,Irish,train\nCd,Dutch,val\nAb,Irish,test\n", "line 4: the name 'Ab' is in split test and also "
+                                                                    "in train .line 2."),
+        (HEADER + "Ab,Irish,train\nC\td,Dutch,val\n", r"line 3: the name 'C\\td' holds a control"),
+        (HEADER + "Ab,Irish,train\nC\u200bd,Dutch,val\n", "line 3: the name .* holds a control or invisible"),
     ],
 )
-def test_malformed_file_says_how_to_rebuild(tmp_path, text, match):
+def test_malformed_file_says_where_and_how_to_rebuild(tmp_path, text, match):
     path = write(tmp_path, text)
     with pytest.raises(SurnameFileError, match=match) as err:
         load_surnames(path)
+    assert str(path) in str(err.value)
     assert "python scripts/build_surnames.py" in str(err.value)
+
+
+def test_a_name_may_repeat_within_one_split(tmp_path):
+    text = HEADER + "Ab,Irish,train\nAb,Dutch,train\nCd,Irish,val\nEf,Dutch,test\n"
+    rows = read_surname_rows(write(tmp_path, text))
+    assert rows[:2] == [("Ab", "Irish", "train"), ("Ab", "Dutch", "train")]
 
 
 def test_non_utf8_file_is_reported(tmp_path):
@@ -166,77 +162,20 @@ def test_non_utf8_file_is_reported(tmp_path):
 
 
 def test_small_file_loads(tmp_path):
-    text = "name,nationality,split\nAb,X,train\nBa,Y,train\nAbc,X,val\nÉ,Y,test\n"
+    text = HEADER + "Ab,Irish,train\nBa,Dutch,train\nAbc,Irish,val\nÉ,Dutch,test\n"
     d = load_surnames(write(tmp_path, text))
-    assert d.nationalities == ["X", "Y"]
+    assert d.nationalities == ["Dutch", "Irish"]
     assert (len(d.train), len(d.val), len(d.test)) == (2, 1, 1)
+    assert d.train.nationality.tolist() == [1, 0]
     assert d.test.targets[0, 0] == d.vocab.unk_index  # É never seen in training
-    assert d.nationality_index("Y") == 1
+    assert d.nationality_index("Irish") == 1
+    assert "4 surnames, 2 nationalities" in d.summary()
     with pytest.raises(ValueError, match="nationality"):
-        d.nationality_index("Z")
+        d.nationality_index("Czech")
     with pytest.raises(ValueError, match="name"):
         d.split("dev")
 
 
-# --- model, NLL, sampling ----------------------------------------------------------------
-
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_generator_shapes_and_nationality_as_initial_state(data, cell):
-    torch.manual_seed(0)
-    model = SurnameGenerator(cell, len(data.vocab), len(data.nationalities), 8, 16)
-    x, y, nat = data.train.batch(torch.arange(5))
-    logits = model(x, nat)
-    assert logits.shape == (*x.shape, len(data.vocab))
-    other = model(x, (nat + 1) % len(data.nationalities))
-    assert not torch.allclose(logits[:, 0], other[:, 0])  # the nationality changes the first step
-
-
-def test_generator_validates_arguments():
-    with pytest.raises(ValueError, match="cell"):
-        SurnameGenerator("transformer", 10, 2)
-    with pytest.raises(ValueError, match="hidden_size"):
-        SurnameGenerator("gru", 10, 2, hidden_size=0)
-    model = SurnameGenerator("gru", 10, 2, 4, 8)
-    with pytest.raises(ValueError, match="nationality"):
-        model(torch.zeros(3, 4, dtype=torch.long), torch.zeros(2, dtype=torch.long))
-
-
-def test_evaluate_nll_of_an_uninformed_model_is_log_vocab(data):
-    model = SurnameGenerator("gru", len(data.vocab), len(data.nationalities), 8, 16)
-    with torch.no_grad():
-        model.head.weight.zero_()
-        model.head.bias.zero_()
-    nll = evaluate_nll(model, data.val)
-    assert nll == pytest.approx(math.log(len(data.vocab)), rel=1e-5)
-    assert perplexity(nll) == pytest.approx(len(data.vocab), rel=1e-4)
-    assert model.training  # evaluation gave the mode back
-
-
-def test_char_nll_ignores_padding():
-    logits = torch.randn(2, 3, 5)
-    targets = torch.tensor([[1, 2, 0], [3, 0, 0]])
-    full = char_nll(logits, targets, reduction="sum")
-    manual = -sum(
-        torch.log_softmax(logits[b, t], -1)[targets[b, t]] for b, t in [(0, 0), (0, 1), (1, 0)]
-    )
-    assert full == pytest.approx(float(manual), rel=1e-5)
-    assert char_nll(logits, targets) == pytest.approx(float(manual) / 3, rel=1e-5)
-
-
-def test_sampling_is_reproducible_and_clean(data):
-    torch.manual_seed(0)
-    model = SurnameGenerator("gru", len(data.vocab), len(data.nationalities), 8, 16)
-    a = sample_names(model, data.vocab, 2, n=6, temperature=0.8, generator=torch.Generator().manual_seed(1))
-    b = sample_names(model, data.vocab, 2, n=6, temperature=0.8, generator=torch.Generator().manual_seed(1))
-    assert a == b and len(a) == 6
-    assert all(len(s) <= 20 and "?" not in s for s in a)
-    with pytest.raises(ValueError, match="temperature"):
-        sample_names(model, data.vocab, 0, temperature=0)
-    with pytest.raises(ValueError, match="nationality"):
-        sample_names(model, data.vocab, 10)
-
-
-def test_copy_fraction():
-    assert copy_fraction(["Ab", "Cd", "Ab", "Ef"], {"Ab", "Ef"}) == 0.75
-    with pytest.raises(ValueError, match="samples"):
-        copy_fraction([], {"Ab"})
+def test_path_must_be_a_path():
+    with pytest.raises(TypeError, match="path must be a file path"):
+        read_surname_rows(3)

@@ -1,3 +1,5 @@
+"""The recording training loop and the MSE evaluator."""
+
 import math
 
 import pytest
@@ -91,15 +93,45 @@ def test_stop_below_and_running_out_of_batches():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [({"steps": 0}, "steps"), ({"clip": 0}, "clip"), ({"clip": -1.0}, "clip"),
-     ({"eval_every": 0}, "eval_every"), ({"model": "m"}, "model"), ({"optimizer": None}, "optimizer")],
+    ("kwargs", "error", "match"),
+    [({"steps": 0}, ValueError, "steps"), ({"steps": 5.0}, TypeError, "steps"), ({"clip": 0}, ValueError, "clip"),
+     ({"clip": -1.0}, ValueError, "clip"), ({"clip": float("inf")}, ValueError, "clip"),
+     ({"clip": "1"}, TypeError, "clip"), ({"eval_every": 0}, ValueError, "eval_every"),
+     ({"model": "m"}, TypeError, "model"), ({"optimizer": None}, TypeError, "optimizer"),
+     ({"evaluate": 3}, TypeError, "evaluate"), ({"stop_below": float("nan")}, ValueError, "stop_below"),
+     ({"batches": torch.zeros(3, 2)}, TypeError, "batches"), ({"batches": 3}, TypeError, "batches")],
 )
-def test_train_bad_input(kwargs, match):
+def test_train_bad_input(kwargs, error, match):
     model, opt, batches, _ = _setup()
     args = {"model": model, "optimizer": opt, "batches": batches, "steps": 5, **kwargs}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         st.train(**args)
+
+
+def test_train_accepts_an_optimizer_over_some_of_the_parameters():
+    model, _, batches, _ = _setup()
+    head_before = model.head.weight.detach().clone()
+    rnn_before = model.rnn.weight_hh_l0.detach().clone()
+    opt = torch.optim.SGD(model.rnn.parameters(), lr=0.1)
+    h = st.train(model, opt, batches, steps=2)
+    assert h.steps_done == 2
+    assert torch.equal(model.head.weight, head_before) and not torch.equal(model.rnn.weight_hh_l0, rnn_before)
+
+
+def test_train_accepts_a_one_element_tensor_from_evaluate():
+    model, opt, batches, _ = _setup()
+    h = st.train(model, opt, batches, steps=2, evaluate=lambda m: torch.tensor(0.25), eval_every=1)
+    assert h.eval_loss == [0.25, 0.25, 0.25] and all(isinstance(v, float) for v in h.eval_loss)
+
+
+def test_train_compares_shapes_only_for_elementwise_losses():
+    torch.manual_seed(0)
+    model = st.SequenceModel("gru", 4, 8, output_size=2, vocab_size=5)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    tokens, labels = st.counting_task(16, generator=torch.Generator().manual_seed(0))
+    batches = [(tokens, labels.long())] * 3  # logits [16, 2] against class indices [16]
+    h = st.train(model, opt, batches, steps=3, loss_fn=nn.functional.cross_entropy)
+    assert h.steps_done == 3
 
 
 def test_mse_evaluator():
@@ -108,5 +140,16 @@ def test_mse_evaluator():
     const.p = nn.Parameter(torch.zeros(1))
     const.forward = lambda inp: torch.ones(len(inp)) + 0 * const.p
     assert st.mse_evaluator(x, y, batch_size=7)(const) == pytest.approx(((y - 1) ** 2).mean().item(), rel=1e-5)
-    with pytest.raises(ValueError, match="same length"):
-        st.mse_evaluator(x, y[:10])
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [((torch.zeros(5, 2), torch.zeros(3)), ValueError, "same, non-zero number of examples"),
+     ((torch.zeros(0, 2), torch.zeros(0)), ValueError, "non-zero"),
+     ((torch.zeros(5, 2).tolist(), torch.zeros(5)), TypeError, "x must be a tensor"),
+     ((torch.zeros(5, 2), torch.zeros(5).tolist()), TypeError, "y must be a tensor"),
+     ((torch.zeros(5, 2), torch.zeros(5), 0), ValueError, "batch_size")],
+)
+def test_mse_evaluator_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        st.mse_evaluator(*args)

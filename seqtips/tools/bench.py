@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import platform
 from pathlib import Path
 
@@ -52,9 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     for p in paths:
         env = {} if args.seed is None else {"SEQTIPS_SEED": str(args.seed)}
         r = execute(p, env, args.timeout, args.write)
-        results[p.name] = {"seconds": round(r["seconds"], 1), "peak_mb": round(r["peak_mb"])}
+        # a child that died measured nothing (NaN): saved as null, left out of the total
+        results[p.name] = {key: round(r[key], digits) if math.isfinite(r[key]) else None
+                           for key, digits in (("seconds", 1), ("peak_mb", None))}
         budget = BUDGET_SECONDS_FOR.get(p.name, BUDGET_SECONDS)
-        if p.name not in BUDGET_SECONDS_FOR:
+        if p.name not in BUDGET_SECONDS_FOR and math.isfinite(r["seconds"]):
             total += r["seconds"]
         over = []
         if not r["seconds"] <= budget:

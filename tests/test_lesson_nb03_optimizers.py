@@ -1,17 +1,10 @@
-"""Tests for seqtips.sweeps."""
+"""Companion of notebook 03 (Adam vs SGD): grids of configurations, run_sweep and Sweep look-ups."""
 
-import math
+import pytest
+import torch
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from seqtips.sweeps import Sweep, grid, heatmap, run_sweep  # noqa: E402
-from seqtips.training import History, train  # noqa: E402
+from seqtips.lessons.nb03_optimizers import Sweep, grid, run_sweep
+from seqtips.training import History, train
 
 
 def fake_run(optimizer, lr, seed):
@@ -37,9 +30,14 @@ def test_grids_concatenate_for_per_optimizer_learning_rates():
     assert [c["lr"] for c in configs] == [1e-3, 1e-2, 0.1]
 
 
-@pytest.mark.parametrize("bad", [[], "abc", 3, None])
-def test_grid_rejects_an_axis_that_is_not_a_non_empty_list(bad):
-    with pytest.raises(ValueError, match="axis 'lr'"):
+def test_grid_rejects_an_empty_axis():
+    with pytest.raises(ValueError, match="axis 'lr' must be a non-empty list"):
+        grid(lr=[])
+
+
+@pytest.mark.parametrize("bad", ["abc", 3, None, {"a": 1}])
+def test_grid_rejects_an_axis_that_is_not_a_list(bad):
+    with pytest.raises(TypeError, match="axis 'lr' must be a non-empty list"):
         grid(lr=bad)
 
 
@@ -59,21 +57,19 @@ def test_run_sweep_calls_run_with_each_configuration_in_order():
     assert sweep.get(optimizer="SGD", lr=0.3, seed=1).final_eval == pytest.approx(4.0)
 
 
-def test_select_values_and_get():
+def test_select_and_get():
     configs = grid(optimizer=["Adam"], lr=[0.1, 0.3], seed=[0, 1]) + grid(optimizer=["SGD"], lr=[1.0], seed=[0, 1])
     sweep = run_sweep(fake_run, configs, progress=False)
     assert [h.label for h in sweep.select(optimizer="Adam", lr=0.3)] == ["Adam 0.3 0", "Adam 0.3 1"]
-    assert sweep.values("optimizer") == ["Adam", "SGD"]
-    assert sweep.values("lr", optimizer="SGD") == [1.0]
-    assert sweep.values("seed") == [0, 1]
+    assert [h.label for h in sweep.select(seed=1)] == ["Adam 0.1 1", "Adam 0.3 1", "SGD 1.0 1"]
     assert sweep.select(optimizer="RMSprop") == []
+    assert sweep.select(momentum=0.9) == []  # a setting no configuration has matches nothing
+    assert sweep.get(optimizer="SGD", seed=0).label == "SGD 1.0 0"
     with pytest.raises(KeyError, match="2 runs match"):
         sweep.get(optimizer="Adam", lr=0.1)
     with pytest.raises(KeyError, match="0 runs match"):
         sweep.get(optimizer="RMSprop")
-    with pytest.raises(KeyError, match="'momentum'"):
-        sweep.values("momentum")
-    assert "6 runs" in repr(sweep)
+    assert repr(sweep) == "Sweep(6 runs, 0.0 s of training)"
 
 
 def test_iteration_yields_configuration_and_history():
@@ -85,20 +81,24 @@ def test_iteration_yields_configuration_and_history():
 
 def test_run_sweep_with_a_progress_bar(capsys):
     sweep = run_sweep(fake_run, grid(optimizer=["SGD"], lr=[0.1, 1.0], seed=[0]), progress=True, desc="lr")
-    assert len(sweep) == 2
+    assert [h.label for h in sweep.histories] == ["SGD 0.1 0", "SGD 1.0 0"]
+    assert "lr" in capsys.readouterr().err  # the bar, labelled with desc
 
 
-def test_run_sweep_validates_its_arguments():
-    with pytest.raises(ValueError, match="run must be callable"):
-        run_sweep(None, grid(lr=[0.1]))
-    with pytest.raises(ValueError, match="configs must be a non-empty list"):
-        run_sweep(fake_run, [])
-    with pytest.raises(ValueError, match="configs must be a non-empty list"):
-        run_sweep(fake_run, {"lr": 0.1})
-    with pytest.raises(ValueError, match=r"configs\[1\] must be a dict"):
-        run_sweep(fake_run, [{"optimizer": "SGD", "lr": 0.1, "seed": 0}, 0.3])
-    with pytest.raises(ValueError, match="run must return a History"):
-        run_sweep(lambda lr: lr, grid(lr=[0.1]), progress=False)
+@pytest.mark.parametrize(
+    ("run", "configs", "error", "match"),
+    [
+        (None, [{"lr": 0.1}], TypeError, "run must be callable"),
+        (fake_run, [], ValueError, "configs must be a non-empty list"),
+        (fake_run, {"lr": 0.1}, TypeError, "configs must be a non-empty list"),
+        (fake_run, "lr", TypeError, "configs must be a non-empty list"),
+        (fake_run, [{"optimizer": "SGD", "lr": 0.1, "seed": 0}, 0.3], TypeError, r"configs\[1\] must be a dict"),
+        (lambda lr: lr, [{"lr": 0.1}], TypeError, "run must return a History"),
+    ],
+)
+def test_run_sweep_validates_its_arguments(run, configs, error, match):
+    with pytest.raises(error, match=match):
+        run_sweep(run, configs, progress=False)
 
 
 def test_sweep_needs_one_history_per_configuration():
@@ -126,29 +126,3 @@ def test_a_real_training_sweep_is_reproducible_per_seed():
     assert a.eval_loss[0] == c.eval_loss[0]  # same initial weights, so the same loss before training
     assert a.eval_loss[-1] != c.eval_loss[-1]
     assert sweep.seconds > 0
-
-
-# --- heatmap ----------------------------------------------------------------------
-
-
-def test_heatmap_draws_cells_text_and_colorbar():
-    fig, ax = plt.subplots()
-    values = [[80.0, math.inf, math.nan], [170.0, 130.0, 60.0]]
-    text = [["80", "not reached", ""], ["170", "130", "60"]]
-    heatmap(ax, values, rows=["Adam", "SGD"], cols=["0.01", "0.1", "1"], text=text, colorbar="steps")
-    assert [t.get_text() for t in ax.texts] == ["80", "not reached", "170", "130", "60"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["Adam", "SGD"]
-    assert len(fig.axes) == 2  # the colour bar
-    image = ax.images[0]
-    assert image.get_array().mask[0, 2]  # nan: blank cell
-    assert image.get_array()[0, 1] > image.norm.vmax  # inf: the "over" colour
-    plt.close(fig)
-
-
-def test_heatmap_checks_shapes():
-    fig, ax = plt.subplots()
-    with pytest.raises(ValueError, match="2 rows × 1 columns"):
-        heatmap(ax, [[1.0, 2.0]], rows=["a", "b"], cols=["x"])
-    with pytest.raises(ValueError, match="text must be 1 rows × 2 columns"):
-        heatmap(ax, [[1.0, 2.0]], rows=["a"], cols=["x", "y"], text=[["1"]])
-    plt.close(fig)

@@ -1,9 +1,11 @@
+"""Companion of notebook 02 (GRU vs LSTM): timing, saved activations, state bytes, backward graphs."""
+
 import pytest
 import torch
 from torch import nn
 
 import seqtips as st
-from seqtips import speed
+from seqtips.lessons import nb02_gru_lstm as speed
 
 
 def test_time_calls_warms_up_then_interleaves():
@@ -22,18 +24,19 @@ def test_time_calls_without_warmup_and_on_a_named_device():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        ({"calls": {}}, "calls"),
-        ({"calls": [lambda: None]}, "calls"),
-        ({"calls": {"f": 3}}, r"calls\['f'\]"),
-        ({"calls": {"f": lambda: None}, "repeats": 0}, "repeats"),
-        ({"calls": {"f": lambda: None}, "warmup": -1}, "warmup"),
-        ({"calls": {"f": lambda: None}, "device": 3}, "device"),
+        ({"calls": {}}, ValueError, "calls"),
+        ({"calls": [lambda: None]}, TypeError, "calls"),
+        ({"calls": {"f": 3}}, TypeError, r"calls\['f'\]"),
+        ({"calls": {"f": lambda: None}, "repeats": 0}, ValueError, "repeats"),
+        ({"calls": {"f": lambda: None}, "repeats": 2.0}, TypeError, "repeats"),
+        ({"calls": {"f": lambda: None}, "warmup": -1}, ValueError, "warmup"),
+        ({"calls": {"f": lambda: None}, "device": 3}, TypeError, "device"),
     ],
 )
-def test_time_calls_validates(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_time_calls_validates(kwargs, error, match):
+    with pytest.raises(error, match=match):
         speed.time_calls(**kwargs)
 
 
@@ -58,9 +61,9 @@ def test_saved_tensor_bytes_grows_with_sequence_length():
 
 def test_peak_memory_is_none_off_cuda_and_validates():
     assert speed.peak_memory_bytes(lambda: torch.ones(10), device="cpu") is None
-    with pytest.raises(ValueError, match="fn"):
+    with pytest.raises(TypeError, match="fn must be callable"):
         speed.peak_memory_bytes(3)
-    with pytest.raises(ValueError, match="fn"):
+    with pytest.raises(TypeError, match="fn must be callable"):
         speed.saved_tensor_bytes("not callable")
 
 
@@ -77,9 +80,9 @@ def test_state_bytes_counts_parameters_gradients_and_adam_state():
 
 
 def test_state_bytes_validates():
-    with pytest.raises(ValueError, match="model"):
+    with pytest.raises(TypeError, match="model must be"):
         speed.state_bytes("model")
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(TypeError, match="optimizer must be"):
         speed.state_bytes(nn.Linear(2, 2), optimizer="adam")
 
 
@@ -105,12 +108,7 @@ def test_backward_nodes_show_the_fused_cpu_lstm():
 
 
 def test_backward_nodes_validates():
-    with pytest.raises(ValueError, match="output"):
+    with pytest.raises(TypeError, match="output must be a tensor"):
         speed.backward_nodes([1.0])
     with pytest.raises(ValueError, match="backward graph"):
         speed.backward_nodes(torch.ones(2))
-
-
-def test_public_names():
-    for name in ("time_calls", "saved_tensor_bytes", "peak_memory_bytes", "state_bytes", "backward_nodes"):
-        assert getattr(st, name) is getattr(speed, name)

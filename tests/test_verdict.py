@@ -1,0 +1,155 @@
+"""The verdict: st.check prints or fails loudly, and every check is recorded (and written under SEQTIPS_RECORD)."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import seqtips as st
+from seqtips import verdict
+
+
+@pytest.fixture(autouse=True)
+def fresh_run(monkeypatch):
+    """Each test is one run of a fake notebook; the module's run record is given back afterwards."""
+    monkeypatch.delenv("SEQTIPS_RECORD", raising=False)
+    saved = copy.deepcopy(verdict._run)
+    verdict.start("00_fake", torch.device("cpu"), 7)
+    yield
+    verdict._run.clear()
+    verdict._run.update(saved)
+
+
+def test_check_passes_and_prints(capsys):
+    assert st.check("gru-wins", "GRU beats RNN", True, "0.001 < 0.16") is None
+    out = capsys.readouterr().out
+    assert out.startswith("✔ [gru-wins] GRU beats RNN") and "0.001 < 0.16" in out
+
+
+def test_check_prints_values_and_kind(capsys):
+    st.check("sums", "the sums add up", True, values={"error": 1e-9, "threshold": 1e-6}, kind="sanity")
+    out = capsys.readouterr().out
+    assert "[sums] (sanity check) the sums add up" in out and "error = 1e-09, threshold = 1e-06" in out
+
+
+def test_check_fails_loudly():
+    with pytest.raises(AssertionError, match=r"(?s)did NOT hold.*\[gru-wins\] GRU beats RNN.*0.2 > 0.16"):
+        st.check("gru-wins", "GRU beats RNN", False, "0.2 > 0.16")
+
+
+def test_check_accepts_numpy_and_torch_booleans(capsys):
+    st.check("numpy", "numpy", np.bool_(True))
+    st.check("torch", "torch", torch.tensor(True))
+    st.check("numpy-comparison", "numpy", np.float64(0.1) < 0.2)
+    with pytest.raises(AssertionError):
+        st.check("numpy-false", "numpy false", np.bool_(False))
+    assert [c["passed"] for c in verdict.record()["claims"]] == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        (("Bad Id", "ok", True), {}, ValueError, "id must be a short lower-case name"),
+        (("", "ok", True), {}, ValueError, "id must be"),
+        ((3, "ok", True), {}, TypeError, "id must be"),
+        (("a", "", True), {}, ValueError, "claim must be a non-empty sentence"),
+        (("a", None, True), {}, TypeError, "claim must be"),
+        (("a", "ok", 1.0), {}, TypeError, "holds must be True or False"),
+        (("a", "ok", "yes"), {}, TypeError, "holds must be True or False"),
+        (("a", "ok", torch.tensor([True, True])), {}, TypeError, "holds must be True or False"),
+        (("a", "ok", True, 3), {}, TypeError, "evidence must be a text"),
+        (("a", "ok", True), {"values": {"x": "big"}}, TypeError, r"values\['x'\] must be a single number"),
+        (("a", "ok", True), {"kind": "proof"}, ValueError, "kind must be one of"),
+    ],
+)
+def test_check_bad_input_records_nothing(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        st.check(*args, **kwargs)
+    assert verdict.record()["claims"] == []
+
+
+def test_check_refuses_a_duplicate_id():
+    st.check("once", "first", True)
+    with pytest.raises(ValueError, match="'once' was already checked"):
+        st.check("once", "second", True)
+    assert len(verdict.record()["claims"]) == 1
+
+
+def test_record_keeps_every_check_with_its_numbers():
+    st.check("a", "  first claim  ", True, values={"loss": np.float32(0.5), "limit": torch.tensor(1.0)})
+    st.check("b", "second claim", True, values={"worst": float("inf")}, kind="illustration")
+    rec = verdict.record()
+    assert rec["notebook"] == "00_fake"
+    assert rec["environment"]["base_seed"] == 7 and rec["environment"]["device"] == "cpu"
+    assert rec["environment"]["torch"] == torch.__version__ and rec["environment"]["code_hash"] is None
+    assert rec["claims"] == [
+        {"id": "a", "claim": "first claim", "kind": "evidence", "passed": True, "values": {"loss": 0.5, "limit": 1.0}},
+        {"id": "b", "claim": "second claim", "kind": "illustration", "passed": True, "values": {"worst": "inf"}},
+    ]
+    rec["claims"].clear()  # a copy: changing it changes nothing
+    assert len(verdict.record()["claims"]) == 2
+
+
+def test_start_begins_a_new_record():
+    st.check("a", "claim", True)
+    verdict.start("01_other", torch.device("cpu"), 3)
+    assert verdict.record()["claims"] == []
+    st.check("a", "the same id in a new run", True)
+    with pytest.raises(TypeError, match="notebook"):
+        verdict.start(1, torch.device("cpu"), 0)
+
+
+def test_record_is_written_after_every_check_and_a_failure_is_recorded_before_it_raises(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path / "records"))
+    path = tmp_path / "records" / "00_fake-seed7.json"
+    st.check("first", "holds", True, values={"x": 1.0})
+    assert [c["id"] for c in json.loads(path.read_text())["claims"]] == ["first"]
+    with pytest.raises(AssertionError):
+        st.check("second", "does not hold", False, values={"x": 2.0, "threshold": 1.5})
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written == verdict.record()
+    assert written["notebook"] == "00_fake" and written["environment"]["base_seed"] == 7
+    assert [(c["id"], c["passed"]) for c in written["claims"]] == [("first", True), ("second", False)]
+    assert written["claims"][1]["values"] == {"x": 2.0, "threshold": 1.5}
+    assert [p.name for p in (tmp_path / "records").iterdir()] == ["00_fake-seed7.json"]
+
+
+def test_nothing_is_written_without_seqtips_record(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    st.check("a", "claim", True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_start_hashes_the_notebook_in_the_working_directory(tmp_path, monkeypatch):
+    nb = {"cells": [{"cell_type": "code", "source": ["x = 1"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "05_demo.ipynb").write_text(json.dumps(nb))
+    monkeypatch.chdir(tmp_path)
+    verdict.start("05_demo", torch.device("cpu"), 0)
+    assert verdict.record()["environment"]["code_hash"] == verdict.code_hash(tmp_path / "05_demo.ipynb")
+
+
+def test_code_hash_sees_only_code_cells(tmp_path):
+    def notebook(markdown, code, outputs=()):
+        cells = [{"cell_type": "markdown", "source": markdown, "metadata": {}},
+                 {"cell_type": "code", "source": code, "metadata": {}, "outputs": list(outputs),
+                  "execution_count": None}]
+        path = tmp_path / f"nb{len(list(tmp_path.iterdir()))}.ipynb"
+        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        return path
+
+    base = verdict.code_hash(notebook(["# Title"], ["x = 1\n", "y = 2"]))
+    assert len(base) == 12 and int(base, 16) >= 0
+    assert verdict.code_hash(notebook(["# Another title, more prose"], ["x = 1\n", "y = 2"])) == base
+    assert verdict.code_hash(notebook(["# Title"], ["x = 1\ny = 2"])) == base  # split into lines or not
+    assert verdict.code_hash(notebook(["# Title"], ["x = 1\n", "y = 2"], [{"output_type": "stream"}])) == base
+    assert verdict.code_hash(notebook(["# Title"], ["x = 1\n", "y = 3"])) != base
+
+
+def test_fmt_and_per_seed():
+    assert st.fmt([0.0012345, 0.16, float("inf")]) == "0.00123, 0.16, inf"
+    assert st.fmt([1 / 3], digits=5) == "0.33333"
+    assert st.per_seed([0, 1], [0.5, 0.25]) == "seed 0: 0.5, seed 1: 0.25"
+    with pytest.raises(ValueError, match="one entry per seed"):
+        st.per_seed([0, 1], [0.5])
