@@ -61,11 +61,6 @@ def _base_seed_from(ctx, value):
     st.base_seed()
 
 
-def _check_twice(ctx):
-    st.check("dup", "first", True)
-    st.check("dup", "second", True)
-
-
 def _surnames(ctx, rows):
     path = ctx.tmp_path / "bad_surnames.csv"
     path.write_text("name,nationality,split\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
@@ -131,7 +126,6 @@ CASES = [
     ("EarlyStopping-mode-up", ValueError, ["mode", "'up'", "'min'"], lambda c: st.EarlyStopping(mode="up")),
     # the verdict
     ("check-bad-id", ValueError, ["id", "'Rnn Stuck'"], lambda c: st.check("Rnn Stuck", "a claim", True)),
-    ("check-duplicate-id", ValueError, ["id", "'dup'", "already checked"], _check_twice),
     ("check-holds-not-a-bool", TypeError, ["holds", "'yes'"], lambda c: st.check("a", "a claim", "yes")),
     ("check-value-not-a-number", TypeError, ["values['loss']", "str"],
      lambda c: st.check("a", "a claim", True, values={"loss": "low"})),

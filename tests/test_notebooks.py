@@ -114,3 +114,9 @@ def test_reexecuting_a_notebook_changes_only_figures_and_timings(tmp_path):
     result = execute(committed, {"SEQTIPS_SEED": "0", "SEQTIPS_RECORD": ""}, timeout=300, output=rerun)
     assert result["error"] == ""
     assert _normalised(rerun) == _normalised(committed)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_each_claim_id_is_used_once_per_notebook(path):
+    ids = re.findall(r'st\.check\(\s*"([a-z0-9-]+)"', "\n".join(_cells(path, "code")))
+    assert ids and len(ids) == len(set(ids)), f"claim ids must be unique in a notebook: {ids}"
