@@ -14,7 +14,13 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-__all__ = ["THRESHOLD_METHODS", "suggest_threshold"]
+__all__ = [
+    "THRESHOLD_METHODS",
+    "clipped_fraction",
+    "hidden_state_gradients",
+    "parameter_gradient_norms",
+    "suggest_threshold",
+]
 
 #: The ways :func:`suggest_threshold` can summarise a log of gradient norms.
 THRESHOLD_METHODS = ("median", "mean", "percentile")
@@ -77,3 +83,45 @@ def suggest_threshold(
             "(were all logged gradients zero?)"
         )
     return threshold
+
+
+def hidden_state_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """‖∂L/∂h_t‖ for t = 1..T of a one-layer Elman ``st.SequenceModel`` (MSE loss), unrolled by hand.
+
+    The fused ``nn.RNN`` does not expose the gradient with respect to each hidden state, so the
+    recurrence ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` is unrolled here with the
+    model's own weights. The head reads only ``h_T``: every ``h_t`` with ``t < T`` gets its
+    gradient through the recurrent Jacobians alone. Returns the norms over the whole batch.
+    """
+    rnn = model.rnn
+    if not isinstance(rnn, torch.nn.RNN) or rnn.num_layers != 1 or rnn.nonlinearity != "tanh":
+        raise ValueError("hidden_state_gradients needs a one-layer tanh nn.RNN in model.rnn")
+    h = x.new_zeros(x.shape[0], rnn.hidden_size)
+    states = []
+    for t in range(x.shape[1]):
+        h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
+        h.retain_grad()
+        states.append(h)
+    loss = torch.nn.functional.mse_loss(model.head(h).squeeze(-1), y)
+    loss.backward()
+    model.zero_grad(set_to_none=True)
+    return [float(s.grad.norm()) for s in states]
+
+
+def parameter_gradient_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """The norm of each parameter's gradient of the MSE loss on one batch (the model is left without .grad)."""
+    model.zero_grad(set_to_none=True)
+    torch.nn.functional.mse_loss(model(x), y).backward()
+    norms = {name: float(p.grad.norm()) for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
+def clipped_fraction(norms: Iterable[float], threshold: float) -> float:
+    """The share of logged pre-clip norms that ``clip_grad_norm_(…, threshold)`` would shorten (norm > threshold)."""
+    values = np.asarray(list(norms), dtype=float)
+    if values.size == 0:
+        raise ValueError("norms must hold at least one value")
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold!r}")
+    return float(np.mean(values > threshold))
