@@ -23,9 +23,15 @@ def use_style() -> None:
     """Light figures that stay small when a notebook is committed with its outputs."""
     matplotlib.rcParams.update(
         {
-            "figure.dpi": 80,
-            "savefig.dpi": 80,
+            "figure.dpi": 100,          # crisp on high-density screens, still small files
+            "savefig.dpi": "figure",
             "figure.figsize": (9.0, 3.6),
+            "font.size": 11,            # figures up to ~10 in wide shrink to ~85 % on GitHub:
+            "axes.titlesize": 11,       # 11 pt stays >= 9 pt at the displayed size
+            "axes.labelsize": 11,
+            "xtick.labelsize": 10.5,
+            "ytick.labelsize": 10.5,
+            "legend.fontsize": 10.5,
             "axes.grid": True,
             "grid.alpha": 0.3,
             "axes.spines.top": False,

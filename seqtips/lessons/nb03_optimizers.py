@@ -112,3 +112,42 @@ def run_sweep(
         if bar is not None:
             bar.close()
     return Sweep(configs, histories)
+
+
+def online_counterexample(
+    optimizer: Callable[[list], Any], big: float = 3.0, steps: int = 1500
+) -> tuple[list[float], float]:
+    """Reddi, Kale & Kumar's (2018) one-dimensional online problem, played by ``optimizer``.
+
+    At step t the loss is ``f_t(x) = big * x`` when ``t % 3 == 0`` and ``-x`` otherwise, with
+    ``x`` kept in [-1, 1] (projected after every step). Over three steps the loss is
+    ``(big - 2) * x``: for ``big > 2`` the best point is x = -1, the worst x = +1. The learning
+    rate decays as ``lr / sqrt(t + 1)`` (their setting). ``optimizer(params)`` builds the
+    optimizer for the one parameter. Returns the trajectory of x (one value per step) and the
+    average loss per step over the last third of the run (negative is good; the best possible
+    is ``-(big - 2) / 3``).
+    """
+    import torch
+
+    if not callable(optimizer):
+        raise TypeError(f"optimizer must be a function params -> torch.optim.Optimizer, got {optimizer!r}")
+    if not big > 2:
+        raise ValueError(f"big must exceed 2 (else x = -1 is not the best point), got {big!r}")
+    if not isinstance(steps, int) or steps < 3:
+        raise ValueError(f"steps must be an integer >= 3, got {steps!r}")
+    x = torch.zeros(1, requires_grad=True)
+    opt = optimizer([x])
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) ** -0.5)
+    path, losses = [], []
+    for t in range(steps):
+        opt.zero_grad()
+        loss = (big * x if t % 3 == 0 else -x).sum()
+        losses.append(loss.item())
+        loss.backward()
+        opt.step()
+        schedule.step()
+        with torch.no_grad():
+            x.clamp_(-1.0, 1.0)
+        path.append(x.item())
+    tail = losses[-3 * (steps // 9):] if steps >= 9 else losses
+    return path, sum(tail) / len(tail)

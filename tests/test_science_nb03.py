@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+from seqtips.lessons import nb03_optimizers as lesson
+
+
+def test_online_counterexample_adam_goes_to_worst_point_sgd_to_best():
+    c = 3.0
+    adam_path, adam_loss = lesson.online_counterexample(
+        lambda p: torch.optim.Adam(p, lr=0.5, betas=(0.0, 1 / (1 + c * c))), big=c, steps=600)
+    sgd_path, sgd_loss = lesson.online_counterexample(lambda p: torch.optim.SGD(p, lr=0.5), big=c, steps=600)
+    assert len(adam_path) == 600 and all(-1.0 <= v <= 1.0 for v in adam_path + sgd_path)
+    assert adam_path[-1] > 0.9 and sgd_path[-1] < -0.9
+    assert adam_loss > 0 > sgd_loss
+    assert sgd_loss >= -(c - 2) / 3 - 1e-9
+
+
+def test_online_counterexample_checks_arguments():
+    with pytest.raises(ValueError):
+        lesson.online_counterexample(lambda p: torch.optim.SGD(p, lr=0.1), big=2.0)
+    with pytest.raises(TypeError):
+        lesson.online_counterexample("adam")
+    with pytest.raises(ValueError):
+        lesson.online_counterexample(lambda p: torch.optim.SGD(p, lr=0.1), steps=2)
