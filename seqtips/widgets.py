@@ -8,6 +8,8 @@ swallowed into the widget's output area, where a headless run (nbmake) never see
 from __future__ import annotations
 
 import base64
+import contextlib
+import html
 import io
 import itertools
 from collections.abc import Callable, Sequence
@@ -62,13 +64,16 @@ def browse(show: Callable[..., None], check: str = "default", **controls: Any) -
     if check == "all":
         names = list(made)
         for combo in itertools.product(*(_values(made[n]) for n in names)):
-            with plt.ioff():
+            with plt.ioff(), contextlib.redirect_stdout(io.StringIO()):
                 show(**dict(zip(names, combo)))
             plt.close("all")
-    with plt.ioff():
+    # the default view, for readers without a kernel: what show() prints goes into the bundle (not into
+    # the cell, where JupyterLab would show it beside the widget's own copy), and a picture only if it drew
+    printed, picture = io.StringIO(), io.BytesIO()
+    with plt.ioff(), contextlib.redirect_stdout(printed):
         show(**{name: c.value for name, c in made.items()})
-        picture = io.BytesIO()
-        plt.gcf().savefig(picture, format="png", bbox_inches="tight")
+        if plt.get_fignums():
+            plt.gcf().savefig(picture, format="png", bbox_inches="tight")
     plt.close("all")
 
     def _draw(**values: Any) -> None:
@@ -78,6 +83,10 @@ def browse(show: Callable[..., None], check: str = "default", **controls: Any) -
     out = widgets.interactive_output(_draw, made)
     box = widgets.VBox([widgets.HBox(list(made.values()), layout={"flex_flow": "row wrap"}), out])
     bundle = dict(box._repr_mimebundle_())
-    bundle["image/png"] = base64.b64encode(picture.getvalue()).decode()
-    bundle["text/plain"] = "(interactive figure: run the notebook in JupyterLab to use the controls)"
+    text = printed.getvalue().rstrip()
+    if picture.tell():
+        bundle["image/png"] = base64.b64encode(picture.getvalue()).decode()
+    elif text:  # a text view: static pages show the printed text (and clean() keeps the output)
+        bundle["text/html"] = f"<pre>{html.escape(text)}</pre>"
+    bundle["text/plain"] = text or "(interactive figure: run the notebook in JupyterLab to use the controls)"
     display(bundle, raw=True)
