@@ -65,7 +65,9 @@ def _write() -> Path | None:
     folder = os.environ.get(RECORD_ENV, "").strip()
     if not folder:
         return None
-    path = Path(folder) / f"{_run['notebook'] or 'notebook'}-seed{_run['environment'].get('base_seed', 0)}.json"
+    # A relative folder means relative to where the run was started (a kernel runs in the notebook's folder).
+    folder = Path(os.environ.get("PWD", ".")) / folder
+    path = folder / f"{_run['notebook'] or 'notebook'}-seed{_run['environment'].get('base_seed', 0)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record(), indent=1, ensure_ascii=False), encoding="utf-8")
     return path

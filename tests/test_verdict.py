@@ -155,3 +155,14 @@ def test_fmt_and_per_seed():
     assert st.per_seed([0, 1], [0.5, 0.25]) == "seed 0: 0.5, seed 1: 0.25"
     with pytest.raises(ValueError, match="one entry per seed"):
         st.per_seed([0, 1], [0.5])
+
+
+def test_a_relative_record_folder_is_relative_to_where_the_run_started(tmp_path, monkeypatch):
+    # `SEQTIPS_RECORD=out/records pytest notebooks/...`: the kernel runs in notebooks/, the shell did not
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("SEQTIPS_RECORD", "out/records")
+    st.check("a", "claim", True)
+    assert (tmp_path / "out" / "records" / "00_fake-seed7.json").is_file()
+    assert not (tmp_path / "notebooks" / "out").exists()
