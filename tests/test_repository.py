@@ -2,6 +2,7 @@
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,15 @@ def test_notebook_committed_executed(path):
     assert path.stat().st_size < 3_000_000
 
 
+
+
+def test_package_version_matches_pyproject():
+    import seqtips
+
+    assert seqtips.__version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_tools_declare_what_they_import():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["tools"]
+    for name in ("nbclient", "nbformat"):
+        assert any(req.startswith(name) for req in extras), f"the tools extra must declare {name}"
