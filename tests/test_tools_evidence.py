@@ -56,10 +56,11 @@ def test_summarise_tallies_claims_per_notebook():
 
 
 def test_report_gives_counts_statistics_failures_and_errors(tmp_path):
-    text = evidence.report(evidence.summarise(records()), command="python -m seqtips.evidence --seeds 3")
+    text = evidence.report(evidence.summarise(records()), out="evidence")
     lines = text.splitlines()
     assert lines[0] == "# Evidence: how often each verdict held"
-    assert "Regenerate: `python -m seqtips.evidence --seeds 3`" in lines
+    assert ("Regenerate all of it: `python -m seqtips.evidence --base 0 --seeds 3 --jobs 2 --out evidence`; "
+            "one notebook: add `--notebooks NN`.") in lines
     assert "3 runs, base seeds 0–2; wall time per run median 20 s, max 30 s" in text
     assert "torch 2.9.9 on cpu (x86_64), 1 thread(s), Linux-test; notebook code `aaaaaaaaaaaa`" in text
     assert "| **a** — claim A | evidence | 2 of 3 | x: 1.5 (1 – 5); threshold: 2 (2 – 2) |" in lines
@@ -166,7 +167,7 @@ def test_main_runs_every_notebook_and_seed_and_writes_the_report(repo, monkeypat
     report = (repo / "out" / "README.md").read_text()
     assert "| **a** — claim A | evidence | 1 of 2 | x: 5.5 (5 – 6) |" in report
     assert "- seed 6: **a** did not hold — x = 6" in report
-    assert "Regenerate: `python -m seqtips.evidence --seeds 2 --base 5 --out out --timeout 30`" in report
+    assert "Regenerate all of it: `python -m seqtips.evidence --base 5 --seeds 2 --jobs 2 --out out`" in report
     out = capsys.readouterr().out
     assert "01_demo seed 6: claim a did not hold" in out
     assert "01_demo: 2 seeds on cpu" in out and "  a: held 1/2" in out
