@@ -100,12 +100,10 @@ def hidden_state_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Ten
     states = []
     for t in range(x.shape[1]):
         h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
-        h.retain_grad()
         states.append(h)
     loss = torch.nn.functional.mse_loss(model.head(h).squeeze(-1), y)
-    loss.backward()
-    model.zero_grad(set_to_none=True)
-    return [float(s.grad.norm()) for s in states]
+    # autograd.grad, not backward(): the model's own .grad (if any) is left as it was
+    return [float(g.norm()) for g in torch.autograd.grad(loss, states)]
 
 
 def parameter_gradient_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
