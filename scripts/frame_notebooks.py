@@ -1,11 +1,13 @@
 """Give every notebook the same frame: a navigation bar at the top and bottom, and the install cell.
 
-    python scripts/frame_notebooks.py           # rewrite the generated cells of notebooks/*.ipynb
+    python scripts/frame_notebooks.py           # rewrite the generated cells of notebooks/ and solutions/
     python scripts/frame_notebooks.py --check   # exit 1 and name every notebook that is out of date
 
 The notebook list is notebooks/*.ipynb in name order: a new notebook is one file plus a rerun of
-this script. Only the generated cells change (markdown cells tagged ``seqtips-nav``, the code cell
-tagged ``seqtips-install``); outputs and everything else stay as they are.
+this script. The solutions, solutions/NN_name_solutions.ipynb, get a bar of their own: back to the
+notebook whose exercises they solve, and on to the other solutions. Only the generated cells
+change (markdown cells tagged ``seqtips-nav``, the code cell tagged ``seqtips-install``); outputs
+and everything else stay as they are.
 """
 
 from __future__ import annotations
@@ -22,13 +24,29 @@ ROOT = Path(__file__).resolve().parents[1]
 NAV, INSTALL = "seqtips-nav", "seqtips-install"
 
 
+SOLVED = "_solutions"  # solutions/<notebook's stem>_solutions.ipynb
+
+
 def notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("*.ipynb"))
 
 
+def solutions(root: Path = ROOT) -> list[Path]:
+    return sorted((root / "solutions").glob(f"*{SOLVED}.ipynb"))
+
+
 def label(path: Path) -> str:
-    number, _, rest = path.stem.partition("_")
+    number, _, rest = path.stem.removesuffix(SOLVED).partition("_")
     return f"{number} {rest.replace('_', ' ')}"
+
+
+def solutions_bar(path: Path, paths: list[Path]) -> str:
+    """The bar of a solutions notebook: the other solutions, and back to the exercises it solves."""
+    items = [f"**{label(p)}**" if p == path else f"[{label(p)}]({p.name})" for p in paths]
+    exercises = path.stem.removesuffix(SOLVED) + ".ipynb"
+    return (f"[seqtips](../README.md) · solutions: {' · '.join(items)}  \n"
+            f"[← the exercises: {label(path)}](../notebooks/{exercises}) · "
+            f"[open in Colab]({colab_url(path.name, folder='solutions')})")
 
 
 def nav_bar(path: Path, paths: list[Path]) -> str:
@@ -57,9 +75,9 @@ def _tagged(cell: dict, tag: str) -> bool:
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
-def framed(nb: dict, path: Path, paths: list[Path]) -> dict:
-    """``nb`` with its generated cells replaced by the current ones."""
-    bar = nav_bar(path, paths)
+def framed(nb: dict, path: Path, paths: list[Path], bar: str | None = None) -> dict:
+    """``nb`` with its generated cells replaced by the current ones (``bar``: default, the notebooks' bar)."""
+    bar = nav_bar(path, paths) if bar is None else bar
     nav = {"cell_type": "markdown", "id": "seqtips-nav-top", "metadata": {"tags": [NAV]}, "source": bar}
     cells = [c for c in nb["cells"] if not _tagged(c, NAV)]
     installs = [c for c in cells if _tagged(c, INSTALL)]
@@ -87,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     args = parser.parse_args(argv)
-    paths = notebooks()
+    paths, solved = notebooks(), solutions()
     stale = []
-    for path in paths:
+    for path in paths + solved:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        new = framed(nb, path, paths)
+        new = framed(nb, path, paths) if path in paths else framed(nb, path, solved, solutions_bar(path, solved))
         if _normal(new) != _normal(nb):
-            stale.append(path.name)
+            stale.append(str(path.relative_to(ROOT)))
             if not args.check:
                 path.write_text(json.dumps(new, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.check and stale:

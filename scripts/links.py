@@ -53,8 +53,8 @@ def binder_url(notebook_name: str | None = None, root: Path = ROOT) -> str:
     return f"https://mybinder.org/v2/gh/{_slug(root)}/HEAD?urlpath=lab/tree/{path}"
 
 
-def colab_url(notebook_name: str, root: Path = ROOT) -> str:
-    return f"https://colab.research.google.com/github/{_slug(root)}/blob/{BRANCH}/notebooks/{notebook_name}"
+def colab_url(notebook_name: str, root: Path = ROOT, folder: str = "notebooks") -> str:
+    return f"https://colab.research.google.com/github/{_slug(root)}/blob/{BRANCH}/{folder}/{notebook_name}"
 
 
 def nbviewer_url(notebook_name: str, root: Path = ROOT) -> str:
@@ -177,7 +177,7 @@ def _foreign_links(root: Path) -> list[str]:
     slug, name = _slug(root), _project(root)["name"]
     docs = [root / "README.md", root / "CONTRIBUTING.md", root / "CITATION.cff"]
     texts = {p: p.read_text() for p in docs if p.exists()}
-    for nb in sorted((root / "notebooks").glob("*.ipynb")):
+    for nb in sorted((root / "notebooks").glob("*.ipynb")) + sorted((root / "solutions").glob("*.ipynb")):
         texts[nb] = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
     problems = []
     for path, text in texts.items():

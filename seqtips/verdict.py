@@ -28,10 +28,20 @@ _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _run: dict[str, Any] = {"notebook": None, "environment": {}, "claims": []}
 
 
+#: The tag of an exercise's code cell (see seqtips.lessons.exercises).
+EXERCISE_TAG = "seqtips-exercise"
+
+
 def code_hash(path: str | Path) -> str:
-    """A short hash of a notebook's code cells: edits to its prose do not change it."""
+    """A short hash of a notebook's code cells: edits to its prose do not change it.
+
+    Exercise cells (tagged ``seqtips-exercise``) are left out: they come after every verdict and
+    only run the reader's answer through a checker, so they cannot change a recorded claim; adding
+    or editing an exercise leaves the evidence report valid.
+    """
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    code = "\n# ---\n".join("".join(c["source"]).strip() for c in cells if c["cell_type"] == "code")
+    code = "\n# ---\n".join("".join(c["source"]).strip() for c in cells if c["cell_type"] == "code"
+                             and EXERCISE_TAG not in c.get("metadata", {}).get("tags", []))
     return hashlib.sha256(code.encode()).hexdigest()[:12]
 
 
