@@ -120,3 +120,88 @@ def test_reexecuting_a_notebook_changes_only_figures_and_timings(tmp_path):
 def test_each_claim_id_is_used_once_per_notebook(path):
     ids = re.findall(r'st\.check\(\s*"([a-z0-9-]+)"', "\n".join(_cells(path, "code")))
     assert ids and len(ids) == len(set(ids)), f"claim ids must be unique in a notebook: {ids}"
+
+
+# --- exercises and their solutions ----------------------------------------------------------------
+
+EXERCISE = "seqtips-exercise"
+SOLUTIONS = sorted((ROOT / "solutions").glob("*_solutions.ipynb"))
+WITH_EXERCISES = [p for p in NOTEBOOKS if any(EXERCISE in c["metadata"].get("tags", [])
+                                              for c in json.loads(p.read_text())["cells"])]
+
+
+def _tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def test_some_notebooks_have_exercises_and_each_has_its_solutions():
+    assert WITH_EXERCISES, "no notebook has exercise cells"
+    assert [p.stem for p in WITH_EXERCISES] == [p.stem.removesuffix("_solutions") for p in SOLUTIONS]
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=[p.name for p in WITH_EXERCISES])
+def test_exercises_come_after_every_verdict(path):
+    cells = json.loads(path.read_text())["cells"]
+    code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    exercises = [i for i, c in enumerate(cells) if EXERCISE in _tags(c)]
+    assert len(exercises) == 2, "two exercises per notebook"
+    assert all(cells[i]["cell_type"] == "code" for i in exercises)
+    last_verdict = max(i for i, src in code if "st.check(" in src)
+    assert min(exercises) > last_verdict, "an exercise cell before a verdict could change what it checks"
+    for number, i in enumerate(exercises, 1):
+        source = "".join(cells[i]["source"])
+        assert "st.check(" not in source
+        assert re.match(r"result = None\b", source), "the placeholder comes first: the cell runs headless"
+        assert f"lesson.check_exercise({number}, result)" in source
+        assert cells[i - 1]["cell_type"] == "markdown", "each exercise's task is the markdown cell above it"
+        text = "".join(cells[i]["outputs"][0].get("data", {}).get("text/plain", "")) if cells[i]["outputs"] else ""
+        assert "not attempted" in text, "committed with the placeholder, the checker says 'not attempted'"
+
+
+def test_the_code_hash_ignores_exercise_cells_only(tmp_path):
+    nb = json.loads(WITH_EXERCISES[0].read_text())
+    before = tmp_path / "a.ipynb"
+    before.write_text(json.dumps(nb))
+    after = tmp_path / "b.ipynb"
+    for cell in nb["cells"]:
+        if EXERCISE in _tags(cell):
+            cell["source"] = "result = 42\nlesson.check_exercise(1, result)"
+    nb["cells"].append({"cell_type": "code", "metadata": {"tags": [EXERCISE]}, "source": "x = 1", "outputs": []})
+    after.write_text(json.dumps(nb))
+    assert code_hash(before) == code_hash(after)
+    other = next(c for c in nb["cells"] if c["cell_type"] == "code" and EXERCISE not in _tags(c))
+    other["source"] = "".join(other["source"]) + "\n# a code edit"
+    after.write_text(json.dumps(nb))
+    assert code_hash(before) != code_hash(after)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_solutions_follow_the_template(path):
+    nb = json.loads(path.read_text())
+    code = _cells(path, "code")
+    number = path.name[:2]
+    companion = next(name for name in COMPANIONS if name.startswith(f"nb{number}_"))
+    setup = next(c for c in code if "import seqtips as st" in c)
+    assert f"from seqtips.lessons import {companion} as lesson" in setup
+    assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M)
+    everything = "\n".join(code)
+    for n in (1, 2):
+        assert f"lesson.check_exercise({n}, result, strict=True)" in everything, "a solution must be able to fail"
+    assert "st.check(" not in everything, "solutions hold no verdicts of their own"
+    nav = [c for c in nb["cells"] if "seqtips-nav" in _tags(c)]
+    assert len(nav) == 2 and nav[0]["source"] == nav[-1]["source"]
+    assert f"../notebooks/{path.name.replace('_solutions', '')}" in "".join(nav[0]["source"]), "a link back"
+    assert any("seqtips-install" in _tags(c) for c in nb["cells"])
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_solutions_committed_executed_and_clean(path):
+    nb = json.loads(path.read_text())
+    assert "widgets" not in nb["metadata"]
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1)), "re-run top to bottom"
+    outputs = [o for c in code for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    for n in (1, 2):
+        assert f"✔ Exercise {path.name[:2]}.{n}: shows the effect." in shown

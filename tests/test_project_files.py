@@ -223,7 +223,7 @@ def test_citation_matches_pyproject():
 def test_ci_installs_the_lock_and_checks_everything():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install --quiet -r requirements.txt" in ci
-    assert "ruff check seqtips tests scripts notebooks" in ci
+    assert "ruff check seqtips tests scripts notebooks solutions" in ci
     assert "python scripts/links.py --check" in ci
     assert ci.rstrip().splitlines()[-1] == "pytest"
 

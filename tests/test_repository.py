@@ -56,6 +56,15 @@ def test_readme_gives_both_commands():
         assert f"notebooks/{nb.name}" in readme, f"README does not link {nb.name}"
 
 
+def test_pytest_runs_the_solutions_and_the_readme_says_so():
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+    assert testpaths == ["tests", "notebooks", "solutions"]
+    solutions = sorted((ROOT / "solutions").glob("*.ipynb"))
+    assert solutions and all(p.name.endswith("_solutions.ipynb") for p in solutions)
+    assert all((ROOT / "notebooks" / p.name.replace("_solutions", "")).exists() for p in solutions)
+    assert "[`solutions/`](solutions/)" in (ROOT / "README.md").read_text()
+
+
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install" in ci and "requirements.txt" in ci
