@@ -13,7 +13,7 @@ from .data import ADDING_BASELINE_MSE, adding_batches, adding_problem, counting_
 from .early_stopping import EarlyStopping
 from .models import CELLS, SequenceModel, count_parameters, expected_parameters, make_model
 from .plots import (CELL_COLORS, heatmap, mark_epoch, plot_eval_curves, plot_grad_norms, plot_norm_histogram,
-                    plot_time_gradients, seed_band, use_style)
+                    seed_band, use_style)
 from .runtime import base_seed, get_device, seed_everything, seeds, setup
 from .surnames import load_surnames
 from .training import History, mse_evaluator, train

@@ -156,23 +156,6 @@ def plot_norm_histogram(
     return ax
 
 
-def plot_time_gradients(
-    ax: plt.Axes,
-    grads: Mapping[str, Sequence[Sequence[float]]],
-    colors: Mapping[str, str] | None = None,
-) -> plt.Axes:
-    """‖∂L/∂h_t‖ against t (log scale), one seed band per entry (label → list of per-seed traces)."""
-    colors = dict(CELL_COLORS, **(colors or {}))
-    for label, traces in grads.items():
-        width = max(len(t) for t in traces)
-        seed_band(ax, np.arange(1, width + 1), traces, label=label, color=colors.get(label))
-    ax.set_yscale("log")
-    ax.set_xlabel("time step t")
-    ax.set_ylabel("‖∂L/∂h_t‖")
-    ax.legend()
-    return ax
-
-
 def mark_epoch(
     ax: plt.Axes, epoch: float, label: str | None = None, color: str = "k", ls: str = "--"
 ) -> plt.Axes:

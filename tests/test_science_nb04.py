@@ -1,6 +1,5 @@
 """Notebook 04's science helpers: the explosion through time and the share of clipped steps."""
 
-import math
 
 import pytest
 import torch
@@ -16,38 +15,39 @@ def _model(gain, seed=0):
     return model
 
 
-def test_hidden_state_gradients_match_autograd_on_the_fused_rnn():
-    model = _model(1.5)
-    x, y = st.adding_problem(16, 12, generator=torch.Generator().manual_seed(1))
-    norms = lesson.hidden_state_gradients(model, x, y)
-    assert len(norms) == 12
-    # the last state's gradient comes from the head alone: compare with the fused module's output
-    out = model.features(x)
-    out.retain_grad()
-    torch.nn.functional.mse_loss(model.head(out[:, -1]).squeeze(-1), y).backward()
-    assert math.isclose(norms[-1], float(out.grad[:, -1].norm()), rel_tol=1e-5)
+def test_the_recent_sum_needs_only_the_last_two_values():
+    x, y = lesson.recent_sum(32, 9, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (32, 9, 2) and y.shape == (32,)
+    assert torch.equal(y, x[:, -2:, 0].sum(dim=1))
+    assert torch.equal(x[:, :, 1].sum(dim=0), torch.tensor([0.0] * 7 + [32.0, 32.0]))
+    first = next(lesson.recent_sum_batches(4, 6, torch.Generator().manual_seed(1)))
+    again = next(lesson.recent_sum_batches(4, 6, torch.Generator().manual_seed(1)))
+    assert torch.equal(first[0], again[0])
+    with pytest.raises(ValueError, match="seq_len"):
+        lesson.recent_sum_batches(4, 1)
 
 
-def test_hidden_state_gradients_grow_backwards_with_stretching_weights_and_vanish_without():
-    x, y = st.adding_problem(64, 80, generator=torch.Generator().manual_seed(2))
+def test_the_shared_replay_grows_backwards_with_stretching_weights_and_vanishes_without():
+    x, y = lesson.recent_sum(64, 80, generator=torch.Generator().manual_seed(2))
     stretch = lesson.hidden_state_gradients(_model(1.5), x, y)
     plain = lesson.hidden_state_gradients(_model(1.0), x, y)
     assert stretch[0] / stretch[-1] > 10
     assert plain[0] / plain[-1] < 1
 
 
-def test_hidden_state_gradients_leave_no_grad_behind_and_reject_other_cells():
-    model = _model(1.5)
-    x, y = st.adding_problem(8, 6, generator=torch.Generator().manual_seed(3))
-    lesson.hidden_state_gradients(model, x, y)
-    assert all(p.grad is None for p in model.parameters())
-    with pytest.raises(ValueError):
-        lesson.hidden_state_gradients(st.SequenceModel("gru", 2, 8), x, y)
+def test_plot_time_gradients_draws_one_band_per_entry_on_a_log_scale():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots()
+    lesson.plot_time_gradients(ax, {"a": [np.ones(5), np.ones(5) * 2], "b": [np.ones(4)]}, colors={"a": "tab:red"})
+    assert ax.get_yscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    plt.close(fig)
 
 
 def test_recurrent_gradient_grows_with_length_while_the_head_stays_flat():
     def norms(seq_len):
-        x, y = st.adding_problem(64, seq_len, generator=torch.Generator().manual_seed(seq_len))
+        x, y = lesson.recent_sum(64, seq_len, generator=torch.Generator().manual_seed(seq_len))
         return lesson.parameter_gradient_norms(_model(1.5), x, y)
 
     short, long = norms(5), norms(80)

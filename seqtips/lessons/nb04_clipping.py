@@ -1,26 +1,79 @@
-"""Companion of notebook 04 (gradient clipping): choosing a threshold from the norms a run has logged.
+"""Companion of notebook 04 (gradient clipping): a task where the gradient explodes through time,
+and choosing a threshold from the norms a run has logged.
 
-``torch.nn.utils.clip_grad_norm_`` returns the total gradient norm *before* clipping, so a few
-logged steps show the range of the gradient. :func:`suggest_threshold` turns such a log into a
-threshold: its median (robust to the spikes that clipping is for), its mean (Pascanu et al.
-2013 suggest a threshold around the average norm) or a chosen percentile.
+- :func:`recent_sum` / :func:`recent_sum_batches`: the target is the sum of the *last two* values
+  of the sequence, so the answer needs no memory, yet backpropagation still runs through every
+  step — any growth of the gradient with the length comes from the recurrence alone.
+- ``torch.nn.utils.clip_grad_norm_`` returns the total gradient norm *before* clipping, so a few
+  logged steps show the range of the gradient. :func:`suggest_threshold` turns such a log into a
+  threshold: its median (robust to the spikes that clipping is for), its mean (Pascanu et al.
+  2013 suggest a threshold around the average norm) or a chosen percentile.
+- :func:`hidden_state_gradients` (‖∂L/∂h_t‖ for every step) is notebook 01's unrolled replay.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from .. import _check
+from ..plots import seed_band
+from .nb01_gated import hidden_state_gradients  # the one unrolled replay, shared with notebook 01
 
 __all__ = [
     "THRESHOLD_METHODS",
     "clipped_fraction",
     "hidden_state_gradients",
     "parameter_gradient_norms",
+    "plot_time_gradients",
+    "recent_sum",
+    "recent_sum_batches",
     "suggest_threshold",
 ]
+
+
+def recent_sum(n: int, seq_len: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` sequences of length ``seq_len`` whose target is the sum of their last two values.
+
+    The same layout as :func:`seqtips.adding_problem` — ``x`` is ``[n, seq_len, 2]`` (channel 0: a
+    value ~ U[0, 1]; channel 1: a 0/1 marker), ``y`` is ``[n]`` — but the two marked steps are
+    always the last two. Predicting the mean scores MSE 1/6, the same "learned nothing" line.
+    """
+    n, seq_len = _check.integer("n", n, 1), _check.integer("seq_len", seq_len, 2)
+    _check.generator(generator)
+    values = torch.rand(n, seq_len, generator=generator)
+    markers = torch.zeros(n, seq_len)
+    markers[:, -2:] = 1.0
+    return torch.stack([values, markers], dim=-1), values[:, -2:].sum(dim=1)
+
+
+def recent_sum_batches(batch_size: int, seq_len: int, generator: torch.Generator | None = None
+                       ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """An endless stream of :func:`recent_sum` batches drawn from ``generator`` (arguments checked at the call)."""
+    batch_size, seq_len = _check.integer("batch_size", batch_size, 1), _check.integer("seq_len", seq_len, 2)
+    _check.generator(generator)
+
+    def stream() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        while True:
+            yield recent_sum(batch_size, seq_len, generator)
+
+    return stream()
+
+
+def plot_time_gradients(ax: plt.Axes, grads: Mapping[str, Sequence[Sequence[float]]],
+                        colors: Mapping[str, str] | None = None) -> plt.Axes:
+    """‖∂L/∂h_t‖ against t (log scale), one seed band per entry (label → list of per-seed traces)."""
+    colors = colors or {}
+    for label, traces in grads.items():
+        width = max(len(t) for t in traces)
+        seed_band(ax, np.arange(1, width + 1), traces, label=label, color=colors.get(label))
+    ax.set(yscale="log", xlabel="time step t", ylabel="‖∂L/∂h_t‖")
+    ax.legend()
+    return ax
 
 #: The ways :func:`suggest_threshold` can summarise a log of gradient norms.
 THRESHOLD_METHODS = ("median", "mean", "percentile")
@@ -83,27 +136,6 @@ def suggest_threshold(
             "(were all logged gradients zero?)"
         )
     return threshold
-
-
-def hidden_state_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
-    """‖∂L/∂h_t‖ for t = 1..T of a one-layer Elman ``st.SequenceModel`` (MSE loss), unrolled by hand.
-
-    The fused ``nn.RNN`` does not expose the gradient with respect to each hidden state, so the
-    recurrence ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` is unrolled here with the
-    model's own weights. The head reads only ``h_T``: every ``h_t`` with ``t < T`` gets its
-    gradient through the recurrent Jacobians alone. Returns the norms over the whole batch.
-    """
-    rnn = model.rnn
-    if not isinstance(rnn, torch.nn.RNN) or rnn.num_layers != 1 or rnn.nonlinearity != "tanh":
-        raise ValueError("hidden_state_gradients needs a one-layer tanh nn.RNN in model.rnn")
-    h = x.new_zeros(x.shape[0], rnn.hidden_size)
-    states = []
-    for t in range(x.shape[1]):
-        h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
-        states.append(h)
-    loss = torch.nn.functional.mse_loss(model.head(h).squeeze(-1), y)
-    # autograd.grad, not backward(): the model's own .grad (if any) is left as it was
-    return [float(g.norm()) for g in torch.autograd.grad(loss, states)]
 
 
 def parameter_gradient_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
