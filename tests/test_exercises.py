@@ -3,13 +3,30 @@
 import math
 
 import pytest
+import torch
 
+import seqtips as st
 from seqtips.lessons import exercises
+from seqtips.lessons import nb01_gated as nb01
 from seqtips.lessons import nb02_gru_lstm as nb02
 from seqtips.lessons import nb03_optimizers as nb03
+from seqtips.lessons import nb04_clipping as nb04
 from seqtips.lessons import nb05_early_stopping as nb05
+from seqtips.lessons import nb06_capstone as nb06
 
-COMPANIONS = {"02": nb02, "03": nb03, "05": nb05}
+COMPANIONS = {"01": nb01, "02": nb02, "03": nb03, "04": nb04, "05": nb05, "06": nb06}
+
+
+# --- notebook 01: an IRNN, and the plain RNN at several lengths ---------------------------------
+
+def _irnn():
+    model = st.SequenceModel("rnn", 2, 8)
+    model.rnn = torch.nn.RNN(2, 8, nonlinearity="relu", batch_first=True)
+    return model
+
+
+IRNN = {"model": _irnn(), "final_mse": [0.007, 0.009, 0.005]}
+LENGTHS = {"lengths": [5, 10, 20], "final_mse": [[0.017, 0.018, 0.027], [0.16, 0.03, 0.038], [0.168, 0.17, 0.19]]}
 
 # --- notebook 02: timings per hidden size -------------------------------------------------------
 
@@ -37,9 +54,35 @@ GL5 = {"alpha": 5, "val_loss": VAL, "test_loss": TEST, "stop_epoch": [6, 3]}
 SLOW = {"fast_epochs": [11, 14, 10], "slow_epochs": [26, 29, 25], "fast_test": [0.385, 0.399, 0.49],
         "slow_test": [0.385, 0.399, 0.49]}
 
-PASSING = [("02", 1, FUSED), ("02", 1, CROSSES), ("02", 2, UNFUSED), ("03", 1, DECAY), ("03", 2, RANGE),
-           ("05", 1, GL5), ("05", 2, SLOW)]
+# --- notebook 04: the 99th percentile, and a lower learning rate -------------------------------
+
+MEAN = {"threshold": 2.5, "end_mse": [0.057, 0.076, 0.08], "fraction_clipped": [0.34, 0.41, 0.3],
+        "chosen_fraction_clipped": [0.1, 0.1, 0.13]}
+LOWER = {"lr": 0.01, "end_mse": [0.048, 0.078, 0.078], "clipped_end_mse": [0.038, 0.061, 0.058]}
+
+# --- notebook 06: the LSTM in the recipe, and the sampling temperature ---------------------------
+
+LSTM = {"gru_test": [1.784, 1.788, 1.79], "lstm_test": [1.787, 1.782, 1.793], "gru_params": 50913,
+        "lstm_params": 63393}
+TEMPERATURE = {"temperatures": [0.3, 0.7, 1.2], "copied": [0.114, 0.044, 0.008], "distinct": [0.71, 0.98, 1.0]}
+
+PASSING = [("01", 1, IRNN), ("01", 2, LENGTHS), ("04", 1, MEAN), ("04", 2, LOWER), ("06", 1, LSTM),
+           ("06", 2, TEMPERATURE), ("02", 1, FUSED), ("02", 1, CROSSES), ("02", 2, UNFUSED), ("03", 1, DECAY),
+           ("03", 2, RANGE), ("05", 1, GL5), ("05", 2, SLOW)]
 FAILING = [
+    ("01", 1, dict(IRNN, model=st.SequenceModel("rnn", 2, 8)), "nonlinearity='relu'"),  # still tanh
+    ("01", 1, dict(IRNN, model=st.SequenceModel("gru", 2, 8)), "nonlinearity='relu'"),  # not a plain RNN
+    ("01", 1, dict(IRNN, final_mse=[0.007, 0.164, 0.005]), "small steps"),             # stuck on one seed
+    ("01", 2, dict(LENGTHS, final_mse=[[0.017, 0.1, 0.027], *LENGTHS["final_mse"][1:]]), "few steps apart"),
+    ("01", 2, dict(LENGTHS, final_mse=[*LENGTHS["final_mse"][:2], [0.168, 0.05, 0.19]]), "as long as"),
+    ("04", 1, dict(MEAN, end_mse=[0.057, math.inf, 0.08]), "test curves"),                # one run blew up
+    ("04", 1, dict(MEAN, fraction_clipped=[0.34, 0.05, 0.3]), "method='mean'"),           # clipped fewer
+    ("04", 2, dict(LOWER, end_mse=[0.048, math.inf, 0.078]), "how much smaller"),          # blew up anyway
+    ("04", 2, dict(LOWER, end_mse=[0.048, 0.16, 0.078]), "barely moves"),                 # finite, learned nothing
+    ("06", 1, dict(LSTM, lstm_test=[1.85, 1.85, 1.85]), "whole recipe"),                  # not close
+    ("06", 1, dict(LSTM, gru_params=60000), "count_parameters"),                           # not fewer parameters
+    ("06", 2, dict(TEMPERATURE, copied=[0.05, 0.044, 0.04]), "wide range"),               # no trend
+    ("06", 2, dict(TEMPERATURE, distinct=[1.0, 0.98, 0.9]), "wide range"),                 # less distinct when hot
     ("02", 1, dict(FUSED, crossing=64), "64"),                              # the GRU is slower there
     ("02", 1, dict(CROSSES, crossing=None), "None"),                        # a crossing was measured
     ("02", 1, dict(CROSSES, crossing=256), "smallest"),                     # a smaller size crosses too
@@ -107,6 +150,18 @@ def test_strict_must_be_a_boolean():
 
 
 BAD = [
+    ("01", 1, dict(IRNN, model="rnn"), TypeError, r"result\['model'\]"),
+    ("01", 1, dict(IRNN, final_mse=[0.01]), ValueError, r"result\['final_mse'\] must have at least 2"),
+    ("01", 2, dict(LENGTHS, lengths=[5, 20, 10]), ValueError, r"result\['lengths'\] must hold at least 3 increasing"),
+    ("01", 2, dict(LENGTHS, final_mse=LENGTHS["final_mse"][:2]), ValueError, r"one list per length"),
+    ("04", 1, dict(MEAN, end_mse=[0.05, math.nan, 0.08]), ValueError, r"result\['end_mse'\]\[1\]"),
+    ("04", 1, dict(MEAN, fraction_clipped=[0.1, 1.5, 0.1]), ValueError, r"between 0 and 1"),
+    ("04", 2, dict(LOWER, lr=-1), ValueError, r"result\['lr'\]"),
+    ("04", 2, dict(LOWER, clipped_end_mse=[0.03]), ValueError, r"result\['clipped_end_mse'\] must have 3"),
+    ("06", 1, dict(LSTM, gru_params=5.5), TypeError, r"result\['gru_params'\]"),
+    ("06", 1, dict(LSTM, lstm_test=[1.7]), ValueError, r"result\['lstm_test'\] must have 3"),
+    ("06", 2, dict(TEMPERATURE, temperatures=[1.2, 0.7, 0.3]), ValueError, r"must increase"),
+    ("06", 2, dict(TEMPERATURE, copied=[1.1, 0.4, 0.1]), ValueError, r"between 0 and 1"),
     ("02", 1, [1, 2, 3], TypeError, r"result must be a dict"),
     ("02", 1, {"hidden": SIZES}, ValueError, r"result is missing 'gru_ms'"),
     ("02", 1, dict(FUSED, hidden=[32, 64]), ValueError, r"result\['hidden'\] must have at least 3"),
