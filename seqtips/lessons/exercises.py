@@ -21,7 +21,6 @@ A companion writes one function per exercise, ``result -> Outcome`` (built with 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,7 +119,3 @@ def curves(name: str, values: Any) -> list[list[float]]:
     if not out:
         raise ValueError(f"{name} must hold at least one curve")
     return out
-
-
-def ratio_text(values: Sequence[float], digits: int = 2) -> str:
-    return ", ".join(f"{v:.{digits}f}" if math.isfinite(v) else str(v) for v in values)
