@@ -6,7 +6,8 @@ Importing seqtips changes nothing in the process. A notebook opts in, visibly, w
 - ``SEQTIPS_DEVICE``: ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda if present, else cpu);
 - ``SEQTIPS_SEED``: the base seed (default 0);
 - ``SEQTIPS_THREADS``: torch's CPU threads (default 1: tiny RNNs run fastest on one thread);
-- ``SEQTIPS_RECORD``: a folder where the run's verdicts are written as JSON (default: none).
+- ``SEQTIPS_RECORD``: a folder where the run's verdicts are written as JSON (default: none; ``~``
+  is expanded, and a file or a folder that cannot be written is refused by ``setup``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ DEVICE_ENV, SEED_ENV, THREADS_ENV = "SEQTIPS_DEVICE", "SEQTIPS_SEED", "SEQTIPS_T
 #: Seeds must lie below 2**32: torch and NumPy would give larger ones the runs of smaller ones.
 SEED_LIMIT = 2**32
 MAX_THREADS = 256
+#: The most seeds one call of :func:`seeds` gives: each is a training run, and a notebook runs a handful.
+MAX_SEEDS = 10_000
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -74,8 +77,8 @@ def base_seed() -> int:
 
 
 def seeds(n: int, base: int | None = None) -> list[int]:
-    """``n`` consecutive seeds from ``base`` (default: :func:`base_seed`)."""
-    n = _check.integer("n", n, 1)
+    """``n`` consecutive seeds from ``base`` (default: :func:`base_seed`); ``n`` from 1 to ``MAX_SEEDS``."""
+    n = _check.integer("n", n, 1, MAX_SEEDS)
     start = base_seed() if base is None else _check.integer("base", base, 0)
     _check.integer(f"the last seed (base + n - 1 = {start + n - 1})", start + n - 1, 0, SEED_LIMIT - 1)
     return [start + i for i in range(n)]
@@ -102,6 +105,8 @@ def setup(notebook: str | None = None, threads: int | None = None, style: bool =
 
     device = get_device()
     seed = base_seed()
+    verdict.check_notebook_name(notebook)
+    verdict.record_folder()  # an unusable SEQTIPS_RECORD is said now, not at the first verdict after training
     if threads is None:
         threads = _env_int(THREADS_ENV, 1, 1, MAX_THREADS)
     torch.set_num_threads(_check.integer("threads", threads, 1, MAX_THREADS))

@@ -2,7 +2,9 @@
 
 Every :func:`check` is kept, passed or failed, with its key numbers and the environment. When
 ``SEQTIPS_RECORD`` names a folder, the notebook's record is (re)written there after every check
-as ``<notebook>-seed<N>.json``, so a run that fails still leaves the claim that failed.
+as ``<notebook>-seed<N>.json``, so a run that fails still leaves the claim that failed. Each
+rewrite goes to a temporary file in the same folder that then replaces the record
+(:func:`write_atomic`): a write that fails part-way leaves the previous record whole.
 ``python -m seqtips.evidence`` collects such records over many seeds into a report.
 """
 
@@ -15,6 +17,7 @@ import math
 import os
 import platform
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,8 @@ RECORD_ENV = "SEQTIPS_RECORD"
 #: What a check is: evidence for the tip, an arithmetic/sanity check, or a labelled illustration.
 KINDS = ("evidence", "sanity", "illustration")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+#: A notebook's name as ``st.setup`` takes it: a file name without folders (it names the record file).
+_NOTEBOOK = re.compile(r"[^/\\\x00-\x1f.][^/\\\x00-\x1f]{0,99}")
 _run: dict[str, Any] = {"notebook": None, "environment": {}, "claims": []}
 
 
@@ -45,6 +50,61 @@ def code_hash(path: str | Path) -> str:
     return hashlib.sha256(code.encode()).hexdigest()[:12]
 
 
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` all at once: a temporary file in the same folder, then ``os.replace``.
+
+    Readers see the old file or the new one, never half of one; if the write fails (a full disk,
+    a size limit, a kill), the old file stays as it was and the temporary file is removed.
+    """
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.is_file() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def check_notebook_name(notebook: Any) -> str | None:
+    """``notebook`` if it can name a record file: a file name without ``.ipynb`` and without folders."""
+    _check.instance("notebook", notebook, str, "the notebook's file name without .ipynb", optional=True)
+    if notebook is not None and not _NOTEBOOK.fullmatch(notebook):
+        raise ValueError("notebook must be the notebook's file name without .ipynb (up to 100 characters, no "
+                         f"folders, not starting with '.'), such as '01_gated_vs_plain_rnn', got {notebook!r}")
+    return notebook
+
+
+def record_folder() -> Path | None:
+    """The folder ``SEQTIPS_RECORD`` names (``~`` expanded, relative to where the run started), or None.
+
+    Created when missing; a path that is a file, or a folder that cannot be written, raises
+    ``ValueError`` naming ``SEQTIPS_RECORD`` (``st.setup`` asks first, before any training).
+    """
+    raw = os.environ.get(RECORD_ENV, "").strip()
+    if not raw:
+        return None
+    # A relative folder means relative to where the run was started (a kernel runs in the notebook's folder).
+    folder = Path(os.environ.get("PWD", ".")) / Path(raw).expanduser()
+    expected = "a folder where the run's verdicts can be written"
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{RECORD_ENV} must name {expected}, but {folder} is a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"{RECORD_ENV} must name {expected}, but {folder} cannot be written "
+                         f"({type(err).__name__}: {err.strerror or err})") from None
+    return folder
+
+
 def start(notebook: str | None, device: Any, seed: int) -> None:
     """Begin the record of one run of ``notebook`` (called by ``st.setup``)."""
     import numpy
@@ -52,7 +112,7 @@ def start(notebook: str | None, device: Any, seed: int) -> None:
 
     from . import __version__
 
-    _check.instance("notebook", notebook, str, "the notebook's file name without .ipynb", optional=True)
+    check_notebook_name(notebook)
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     source = Path(f"{notebook}.ipynb")  # notebooks run with their own folder as working directory
     _run.update(notebook=notebook, claims=[], environment={
@@ -72,15 +132,11 @@ def record() -> dict[str, Any]:
 
 
 def _write() -> Path | None:
-    folder = os.environ.get(RECORD_ENV, "").strip()
-    if not folder:
+    folder = record_folder()
+    if folder is None:
         return None
-    # A relative folder means relative to where the run was started (a kernel runs in the notebook's folder).
-    folder = Path(os.environ.get("PWD", ".")) / folder
     path = folder / f"{_run['notebook'] or 'notebook'}-seed{_run['environment'].get('base_seed', 0)}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record(), indent=1, ensure_ascii=False), encoding="utf-8")
-    return path
+    return write_atomic(path, json.dumps(record(), indent=1, ensure_ascii=False))
 
 
 def check(
@@ -99,6 +155,11 @@ def check(
     "threshold": 0.1}``), which the evidence report summarises over seeds; ``kind`` says whether
     the check is evidence for the tip, or a sanity check or illustration that cannot fail while
     the code is right. Returns ``None``.
+
+    Checking an id again with the same claim (a re-run verdict cell) replaces its earlier result;
+    the same id with another claim raises ``ValueError`` (two claims would share one record).
+    A ``values`` entry that is NaN means the comparison could not be made: the claim is recorded
+    as not holding and ``AssertionError`` says which number was NaN, whatever ``holds`` says.
     """
     if not isinstance(id, str) or not _ID.fullmatch(id):
         error = ValueError if isinstance(id, str) else TypeError
@@ -110,19 +171,37 @@ def check(
     if hasattr(holds, "item") and math.prod(getattr(holds, "shape", ())) == 1:  # numpy/torch booleans
         holds = holds.item()
     holds = _check.boolean("holds", holds)
-    numbers = {str(k): _check.scalar(f"values[{k!r}]", v) for k, v in (values or {}).items()}
+    values = _check.instance("values", values, Mapping, "a dict of name -> number", optional=True) or {}
+    for k in values:
+        if not isinstance(k, str):
+            raise TypeError(f"values must be keyed by names (strings), got the key {k!r} ({type(k).__name__})")
+    numbers = {k: _check.scalar(f"values[{k!r}]", v) for k, v in values.items()}
     kind = _check.choice("kind", kind, KINDS)
+    earlier = next((c for c in _run["claims"] if c["id"] == id), None)
+    if earlier is not None and earlier["claim"] != claim.strip():
+        raise ValueError(f"id {id!r} was already checked in this run with another claim ({earlier['claim']!r}); "
+                         "give this claim an id of its own (st.setup() starts a new record)")
+    undefined = [k for k, v in numbers.items() if math.isnan(v)]
+    passed = holds and not undefined
     # checking an id again (a re-run verdict cell) replaces its earlier result
     _run["claims"] = [c for c in _run["claims"] if c["id"] != id]
-    _run["claims"].append({"id": id, "claim": claim.strip(), "kind": kind, "passed": holds,
+    _run["claims"].append({"id": id, "claim": claim.strip(), "kind": kind, "passed": passed,
                            "values": {k: v if math.isfinite(v) else str(v) for k, v in numbers.items()}})
-    _write()
     label = "" if kind == "evidence" else f" ({kind} check)"
     text = f"[{id}]{label} {claim.strip()}"
     if numbers:
         text += "\n    " + ", ".join(f"{k} = {fmt([v])}" for k, v in numbers.items())
     if evidence:
         text += f"\n    {evidence.strip()}"
+    try:
+        _write()
+    except (OSError, ValueError) as err:
+        outcome = "held" if passed else "did NOT hold"
+        raise RuntimeError(f"The claim {outcome} in this run, but its record could not be written ({err}): "
+                           + text) from err
+    if undefined:
+        raise AssertionError(f"The claim did NOT hold in this run: {', '.join(f'values[{k!r}]' for k in undefined)} "
+                             f"is NaN, so the comparison could not be made: " + text)
     if not holds:
         raise AssertionError("The claim did NOT hold in this run: " + text)
     print("✔ " + text)

@@ -191,3 +191,29 @@ def test_setup_bad_threads_argument(restore_process_state, threads, error):
     with pytest.raises(error, match="threads"):
         st.setup("x", threads=threads)
     assert torch.get_num_threads() == before
+
+
+def test_setup_refuses_an_unusable_record_folder_before_changing_anything(restore_process_state, tmp_path,
+                                                                          monkeypatch, capsys):
+    (tmp_path / "records").write_text("a file, not a folder")
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path / "records"))
+    monkeypatch.setenv("SEQTIPS_THREADS", "3")
+    before = torch.get_num_threads()
+    with pytest.raises(ValueError, match="SEQTIPS_RECORD must name a folder"):
+        st.setup("01_demo")
+    assert torch.get_num_threads() == before and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("name", ["../../x", "../x", "a/b", "/tmp/x", "..", ".hidden", "a\\b", "a\nb", "x" * 101])
+def test_setup_refuses_a_notebook_name_that_leaves_the_record_folder(restore_process_state, tmp_path, monkeypatch,
+                                                                    name):
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path / "records"))
+    with pytest.raises(ValueError, match="notebook must be the notebook's file name without .ipynb"):
+        st.setup(name, style=False)
+    assert not list(tmp_path.parent.glob("x*.json")) and not list(tmp_path.glob("**/*.json"))
+
+
+@pytest.mark.parametrize("name", ["01_gated_vs_plain_rnn", "tiny", "my notebook (copy)", "x" * 100, None])
+def test_setup_takes_plain_notebook_names(restore_process_state, capsys, name):
+    st.setup(name, style=False)
+    assert verdict.record()["notebook"] == name

@@ -72,11 +72,38 @@ def test_check_bad_input_records_nothing(args, kwargs, error, match):
 
 def test_checking_an_id_again_replaces_its_result():
     # a reader re-running a verdict cell must not get an error, nor a record with the claim twice
-    st.check("once", "first", True, values={"x": 1.0})
+    st.check("once", "the claim", True, values={"x": 1.0})
     with pytest.raises(AssertionError):
-        st.check("once", "second", False, values={"x": 2.0})
+        st.check("once", "the claim", False, values={"x": 2.0})
     claims = verdict.record()["claims"]
-    assert [(c["id"], c["claim"], c["passed"], c["values"]) for c in claims] == [("once", "second", False, {"x": 2.0})]
+    assert [(c["id"], c["claim"], c["passed"], c["values"]) for c in claims] == [
+        ("once", "the claim", False, {"x": 2.0})]
+
+
+def test_the_same_id_with_another_claim_is_refused_and_the_first_is_kept():
+    st.check("once", "first", True, values={"x": 1.0})
+    with pytest.raises(ValueError, match=r"id 'once' was already checked in this run with another claim \('first'\)"):
+        st.check("once", "second", True, values={"x": 2.0})
+    claims = verdict.record()["claims"]
+    assert [(c["id"], c["claim"], c["values"]) for c in claims] == [("once", "first", {"x": 1.0})]
+    verdict.start("00_fake", torch.device("cpu"), 7)  # a new record: the id is free again
+    st.check("once", "second", True)
+
+
+def test_a_nan_value_records_the_claim_as_failing(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path))
+    with pytest.raises(AssertionError, match=r"values\['worst'\] is NaN, so the comparison could not be made"):
+        st.check("nan-claim", "the worst run is below the line", True, values={"worst": float("nan"), "line": 0.1})
+    [claim] = json.loads((tmp_path / "00_fake-seed7.json").read_text())["claims"]
+    assert claim["passed"] is False and claim["values"] == {"worst": "nan", "line": 0.1}
+    st.check("inf-claim", "an infinite value is a number", True, values={"worst": float("inf")})  # inf is fine
+
+
+@pytest.mark.parametrize("values", [{1: 0.5, "1": 0.6}, {1: 0.5}, {("a",): 0.5}])
+def test_values_must_be_keyed_by_names(values):
+    with pytest.raises(TypeError, match="values must be keyed by names"):
+        st.check("keys", "a claim", True, values=values)
+    assert verdict.record()["claims"] == []
 
 
 def test_record_keeps_every_check_with_its_numbers():
@@ -166,3 +193,84 @@ def test_a_relative_record_folder_is_relative_to_where_the_run_started(tmp_path,
     st.check("a", "claim", True)
     assert (tmp_path / "out" / "records" / "00_fake-seed7.json").is_file()
     assert not (tmp_path / "notebooks" / "out").exists()
+
+
+# --- records are written whole, to a folder that is checked first ------------------------------------
+
+
+def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path):
+    path = tmp_path / "record.json"
+    verdict.write_atomic(path, '{"claims": ["first"]}')
+    with pytest.raises(UnicodeEncodeError):
+        verdict.write_atomic(path, '{"claims": ["first", "\ud800"]}')  # fails while writing
+    assert json.loads(path.read_text()) == {"claims": ["first"]}
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]  # no temporary file left behind
+
+
+FAILING_REWRITE = """
+import json, os, resource, signal, sys
+import torch
+import seqtips as st
+from seqtips import verdict
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of a kill
+verdict.start("00_fake", torch.device("cpu"), 7)
+st.check("first", "a short claim", True)
+path = os.path.join(os.environ["SEQTIPS_RECORD"], "00_fake-seed7.json")
+resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 200, resource.RLIM_INFINITY))
+try:
+    st.check("second", "a long claim " * 400, False)
+except Exception as err:
+    print(type(err).__name__, " ".join(str(err).split())[:400])
+"""
+
+
+def test_a_rewrite_that_fails_part_way_keeps_every_earlier_claim(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SEQTIPS_RECORD": str(tmp_path), "PWD": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", FAILING_REWRITE], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((tmp_path / "00_fake-seed7.json").read_text())  # still valid JSON
+    assert [c["id"] for c in saved["claims"]] == ["first"]
+    # the verdict itself is not hidden behind the write's error
+    last = done.stdout.splitlines()[-1]
+    assert last.startswith("RuntimeError The claim did NOT hold in this run, but its record could not be written")
+    assert "[second] a long claim" in last
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00_fake-seed7.json"]
+
+
+def test_the_record_folder_expands_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SEQTIPS_RECORD", "~/records")
+    st.check("a", "claim", True)
+    assert (tmp_path / "records" / "00_fake-seed7.json").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+def test_a_record_folder_that_is_a_file_is_refused_naming_the_variable(tmp_path, monkeypatch):
+    (tmp_path / "records").write_text("a file")
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path / "records"))
+    with pytest.raises(ValueError, match=r"SEQTIPS_RECORD must name a folder .* but .*records is a file"):
+        verdict.record_folder()
+
+
+def test_a_record_folder_that_cannot_be_made_is_refused_naming_the_variable(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("a file")
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path / "file" / "records"))
+    with pytest.raises(ValueError, match=r"SEQTIPS_RECORD must name a folder .* cannot be written"):
+        verdict.record_folder()
+
+
+def test_a_read_only_record_folder_is_refused_naming_the_variable(tmp_path, monkeypatch):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = tmp_path / "records"
+    folder.mkdir(mode=0o500)
+    monkeypatch.setenv("SEQTIPS_RECORD", str(folder))
+    with pytest.raises(ValueError, match=r"SEQTIPS_RECORD must name a folder .* cannot be written"):
+        verdict.record_folder()
