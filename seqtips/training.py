@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,29 @@ from . import _check
 #: Losses that compare predictions and targets element by element: their shapes must agree.
 ELEMENTWISE_LOSSES = (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.binary_cross_entropy,
                       F.binary_cross_entropy_with_logits)
+ELEMENTWISE_LOSS_MODULES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
+
+
+def checked_loss(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], prediction: torch.Tensor,
+                 target: torch.Tensor, where: str) -> torch.Tensor:
+    """``loss_fn(prediction, target)``, refused when it would broadcast predictions against targets.
+
+    An element-wise loss (a function or module of :data:`ELEMENTWISE_LOSSES` /
+    :data:`ELEMENTWISE_LOSS_MODULES`) must get tensors of one shape; any other callable (a lambda,
+    a partial) is run with torch's broadcasting warning ("target size ... different to the input
+    size") turned into the same ``ValueError``.
+    """
+    if loss_fn in ELEMENTWISE_LOSSES or isinstance(loss_fn, ELEMENTWISE_LOSS_MODULES):
+        _check.same_shape(prediction, target, where)
+        return loss_fn(prediction, target)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*different to the input size", category=UserWarning)
+        try:
+            return loss_fn(prediction, target)
+        except UserWarning as warning:
+            if prediction.shape != target.shape:
+                _check.same_shape(prediction, target, where)
+            raise ValueError(f"{where}: loss_fn broadcast its arguments ({warning})") from None
 
 
 @dataclass
@@ -108,12 +132,21 @@ def train(
     becomes non-finite.
     """
     _check.module(model)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function loss_fn(prediction, target) -> tensor, "
+                        f"got {type(loss_fn).__name__}")
     _check.instance("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
-    params = [p for p in model.parameters() if p.requires_grad]
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
     if not any(id(p) in owned for p in params):
         raise ValueError("optimizer holds none of model's parameters: it was made for another model "
                          "(re-run the cell that creates both, or make the optimizer from model.parameters())")
+    lacking = [name for name, p in named if id(p) not in owned]
+    if lacking:
+        raise ValueError(f"optimizer lacks {len(lacking)} of model's trainable parameters: {', '.join(lacking)} "
+                         "(was part of the model replaced after the optimizer was made? Make the optimizer "
+                         "from model.parameters() after the last change to the model)")
     steps, eval_every = _check.integer("steps", steps, 1), _check.integer("eval_every", eval_every, 1)
     max_norm = math.inf if clip is None else _check.number("clip", clip, positive=True)
     if evaluate is not None and not callable(evaluate):
@@ -133,10 +166,7 @@ def train(
         with torch.no_grad():
             value = evaluate(model)
         model.train()
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"evaluate(model) must return a number, got {type(value).__name__}")
+        value = _check.scalar("evaluate(model)'s result", value)
         if not math.isfinite(value):
             history.diverged = True
             history.stop_reason = f"evaluation became non-finite ({value}) after step {step}"
@@ -168,10 +198,8 @@ def train(
                 raise TypeError(f"batches must yield (inputs, targets) pairs of tensors, got {type(batch).__name__}")
             x, y = batch[0].to(device), batch[1].to(device)
             optimizer.zero_grad(set_to_none=True)
-            prediction = model(x)
-            if loss_fn in ELEMENTWISE_LOSSES:  # mse_loss broadcasts [B] against [B, 1] with only a warning
-                _check.same_shape(prediction, y, "train")
-            loss = loss_fn(prediction, y)
+            # mse_loss broadcasts [B] against [B, 1] with only a warning
+            loss = checked_loss(loss_fn, model(x), y, "train")
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 history.diverged = True
