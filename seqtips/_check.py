@@ -14,10 +14,22 @@ import numpy as np
 import torch
 from torch import nn
 
+#: What counts as an integer, and as a number: Python's and numpy's scalars alike (bools are neither).
+INTEGERS = (int, np.integer)
+NUMBERS = (int, float, np.integer, np.floating)
+
+
+def is_integer(value: Any) -> bool:
+    return isinstance(value, INTEGERS) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, NUMBERS) and not isinstance(value, bool)
+
 
 def integer(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]`` (numpy integers welcome, bools not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_integer(value):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     value = int(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
@@ -31,7 +43,7 @@ def scalar(name: str, value: Any) -> float:
     """``value`` as a ``float``, NaN and inf included (a Python/numpy number or a one-element tensor)."""
     if isinstance(value, (torch.Tensor, np.ndarray)) and math.prod(value.shape) == 1:
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         shape = f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else ""
         raise TypeError(f"{name} must be a single number, got {type(value).__name__}{shape}")
     return float(value)

@@ -27,7 +27,7 @@ def _control(name: str, spec: Any):
         return spec
     if isinstance(spec, (list, tuple)) and spec:
         options = list(spec)
-        if all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in options):
+        if all(_check.is_number(o) for o in options):
             return widgets.SelectionSlider(options=options, value=options[0], description=name,
                                            continuous_update=False)
         return widgets.Dropdown(options=options, value=options[0], description=name)

@@ -182,6 +182,26 @@ BAD = [
     ("05", 1, dict(GL5, test_loss=TEST[:1]), ValueError, r"result\['test_loss'\]"),
     ("05", 1, dict(GL5, val_loss="curves"), TypeError, r"result\['val_loss'\]"),
     ("05", 2, dict(SLOW, slow_test=[0.3]), ValueError, r"result\['slow_test'\]"),
+    # impossible numbers: an MSE, a loss or a norm ratio below 0, a NaN
+    ("01", 1, dict(IRNN, final_mse=[0.007, -0.2, 0.005]), ValueError, r"result\['final_mse'\]\[1\] must be >= 0"),
+    ("01", 1, dict(IRNN, final_mse=[0.007, math.nan, 0.005]), ValueError,
+     r"result\['final_mse'\]\[1\] must be a finite"),
+    ("01", 2, dict(LENGTHS, final_mse=[[-0.1, 0.018, 0.027], *LENGTHS["final_mse"][1:]]), ValueError,
+     r"result\['final_mse'\]\[0\]\[0\] must be >= 0"),
+    ("03", 1, dict(DECAY, adam_mse=[-0.164, 0.182, 0.175]), ValueError, r"result\['adam_mse'\]\[0\] must be >= 0"),
+    ("03", 1, dict(DECAY, adamw_mse=[0.0017, -0.0012, 0.0009]), ValueError, r"result\['adamw_mse'\]\[1\] must be >= 0"),
+    ("03", 1, dict(DECAY, adam_shrink=[-0.0097, 0.0039, 0.0015]), ValueError,
+     r"result\['adam_shrink'\]\[0\] must be >= 0"),
+    ("03", 2, dict(RANGE, losses=[-1.0, *LOSSES[1:]]), ValueError, r"result\['losses'\]\[0\] must be >= 0"),
+    ("03", 2, dict(RANGE, final_mse=[0.001, -0.0005, 0.0005]), ValueError, r"result\['final_mse'\]\[1\] must be >= 0"),
+    ("05", 1, dict(GL5, val_loss=[[-1.0, *VAL[0][1:]], VAL[1]]), ValueError,
+     r"result\['val_loss'\]\[0\]\[0\] must be >= 0"),
+    ("05", 1, dict(GL5, test_loss=[TEST[0], [*TEST[1][:-1], math.nan]]), ValueError,
+     r"result\['test_loss'\]\[1\]\[12\] must be a finite"),
+    # a list longer than the curves it belongs to
+    ("05", 1, dict(GL5, stop_epoch=[6, 3, 3]), ValueError,
+     r"result\['stop_epoch'\] must have one entry per curve \(2\)"),
+    ("01", 1, dict(IRNN, final_mse=[0.01] * 100_001), ValueError, r"result\['final_mse'\] must have at most 100,000"),
 ]
 
 
@@ -205,3 +225,19 @@ def test_check_runs_the_numbered_checker():
     assert exercises.check("07", 2, {"a": 1}, checkers).status == exercises.NOT_YET
     with pytest.raises(AssertionError, match="Exercise 07.2"):
         exercises.check("07", 2, {"a": 1}, checkers, strict=True)
+
+
+def test_01_2_a_longest_length_exactly_at_the_stuck_line_counts_as_not_learned():
+    at_line = dict(LENGTHS, final_mse=[*LENGTHS["final_mse"][:2], [nb01.STUCK, 0.17, 0.19]])
+    outcome = nb01.check_exercise(2, at_line)  # not below STUCK: did not learn, as the previous test says
+    assert outcome.shows_effect and "from T = 20 on" in outcome.message
+
+
+def test_05_1_a_validation_loss_of_exactly_zero_is_a_loss_like_any_other():
+    perfect = [[0.5, 0.0, 0.0, 0.1, 0.2], [0.5, 0.3, 0.2, 0.25, 0.3]]
+    stops = [nb05.generalization_loss_stop(curve, 5) for curve in perfect]
+    assert stops == [3, 3]  # after a loss of 0, any loss above it is infinitely far above the best
+    result = {"alpha": 5, "val_loss": perfect, "test_loss": perfect, "stop_epoch": stops}
+    assert nb05.check_exercise(1, result).status in (exercises.SHOWS, exercises.NOT_YET)
+    wrong = nb05.check_exercise(1, dict(result, stop_epoch=[2, 3]))
+    assert wrong.status == exercises.NOT_YET and "at index 2, where GL = 0.0" in wrong.message

@@ -88,3 +88,13 @@ def test_hidden_state_gradients_bad_input():
         hidden_state_gradients(model, x, y.tolist())
     with pytest.raises(ValueError, match=r"x must be \[batch, time, features\]"):
         hidden_state_gradients(model, x[:, :, 0], y)
+
+
+@pytest.mark.parametrize("loss_fn", [nn.MSELoss(), lambda p, y: nn.functional.mse_loss(p, y)], ids=["module", "lambda"])
+def test_hidden_state_gradients_guard_the_shapes_for_any_loss(loss_fn):
+    torch.manual_seed(0)
+    model = st.SequenceModel("gru", 2, 4)
+    x, _ = st.adding_problem(4, 5, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r"hidden_state_gradients: .* \(4,\) but the targets \(4, 1\)"):
+        hidden_state_gradients(model, x, torch.zeros(4, 1), loss_fn=loss_fn)
+    assert hidden_state_gradients(model, x, torch.zeros(4), loss_fn=loss_fn).shape == (5,)

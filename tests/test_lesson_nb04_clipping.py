@@ -94,3 +94,23 @@ def test_percentile_q_must_be_a_number(q):
 def test_q_without_percentile_is_an_error():
     with pytest.raises(ValueError, match="only used with method='percentile'"):
         suggest_threshold([1.0, 2.0], method="median", q=90)
+
+
+def test_parameter_gradient_norms_guard_the_shapes():
+    import seqtips as st
+    from seqtips.lessons.nb04_clipping import parameter_gradient_norms
+
+    torch.manual_seed(0)
+    model = st.SequenceModel("rnn", 2, 4)
+    x, y = st.adding_problem(4, 5, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r"parameter_gradient_norms: .* \(4,\) but the targets \(4, 1\)"):
+        parameter_gradient_norms(model, x, y[:, None])
+    assert all(p.grad is None for p in model.parameters())
+    assert set(parameter_gradient_norms(model, x, y)) == {n for n, _ in model.named_parameters()}
+    with pytest.raises(TypeError, match="y must be a tensor"):
+        parameter_gradient_norms(model, x, y.tolist())
+
+
+@pytest.mark.parametrize("q", [np.int64(90), np.float32(90.0)])
+def test_percentile_q_may_be_a_numpy_number(q):
+    assert suggest_threshold([1.0, 2.0, 3.0], method="percentile", q=q) == pytest.approx(2.8)

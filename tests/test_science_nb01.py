@@ -55,3 +55,40 @@ def test_train_with_reach_checks_arguments():
         lesson.train_with_reach(torch.nn.Linear(2, 1), None, [], 5, st.mse_evaluator(x, y), (x, y))
     with pytest.raises(TypeError):
         lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1), [], 5, "mse", (x, y))
+
+
+def test_train_with_reach_marks_a_nan_test_loss_as_diverged():
+    torch.manual_seed(0)
+    model = st.SequenceModel("gru", 2, 8)
+    x, y = _data()
+    calls = []
+
+    def evaluate(m):  # finite at initialisation, NaN after the first chunk (the weights blew up)
+        calls.append(1)
+        return 0.2 if len(calls) == 1 else float("nan")
+
+    history = lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1),
+                                      st.adding_batches(16, 8, torch.Generator().manual_seed(0)), 20,
+                                      evaluate, (x, y), every=5)
+    assert history.diverged and history.final_eval == math.inf
+    assert history.step == [0] and history.eval_loss == [0.2]  # the NaN checkpoint is not a point of the curve
+    assert len(history.train_loss) == 5  # stopped after the chunk whose checkpoint was NaN
+
+
+def test_train_with_reach_marks_nan_weights_as_diverged():
+    torch.manual_seed(0)
+    model = st.SequenceModel("gru", 2, 8)
+    x, y = _data()
+    with torch.no_grad():
+        model.head.weight.fill_(float("nan"))
+    history = lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1),
+                                      st.adding_batches(16, 8, torch.Generator().manual_seed(0)), 20,
+                                      st.mse_evaluator(x, y), (x, y), every=5)
+    assert history.diverged and history.step == [] and math.isnan(lesson.gradient_reach(model, x, y))
+
+
+def test_train_with_reach_refuses_a_probe_that_is_not_a_pair():
+    model = st.SequenceModel("gru", 2, 4)
+    x, y = _data()
+    with pytest.raises(TypeError, match=r"probe must be an \(inputs, targets\) pair of tensors"):
+        lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1), [], 5, st.mse_evaluator(x, y), x)

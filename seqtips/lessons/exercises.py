@@ -99,11 +99,22 @@ def fields(result: Any, keys: Sequence[str], what: str) -> dict[str, Any]:
     return dict(result)
 
 
-def numbers(name: str, values: Any, length: int | None = None, minimum: int = 1, positive: bool = False) -> list[float]:
-    """``values`` as a list of finite numbers (``> 0`` when ``positive``), of ``length`` if given."""
+#: The most entries a result's list may hold: far more seeds, sizes or steps than an exercise asks for.
+MAX_ENTRIES = 100_000
+
+
+def numbers(name: str, values: Any, length: int | None = None, minimum: int = 1, positive: bool = False,
+            at_least: float | None = None) -> list[float]:
+    """``values`` as a list of finite numbers, of ``length`` if given (at least ``minimum`` of them).
+
+    ``positive`` asks for numbers ``> 0``; ``at_least`` for numbers ``>= at_least`` (``0`` for a
+    loss or an MSE, which cannot be negative).
+    """
     if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be a list of numbers, got {type(values).__name__}")
-    out = [_check.number(f"{name}[{i}]", v, positive=positive) for i, v in enumerate(values)]
+    if hasattr(values, "__len__") and len(values) > MAX_ENTRIES:
+        raise ValueError(f"{name} must have at most {MAX_ENTRIES:,} entries, got {len(values):,}")
+    out = [_check.number(f"{name}[{i}]", v, at_least, positive=positive) for i, v in enumerate(values)]
     if length is not None and len(out) != length:
         raise ValueError(f"{name} must have {length} entries, got {len(out)}")
     if len(out) < minimum:
@@ -111,11 +122,11 @@ def numbers(name: str, values: Any, length: int | None = None, minimum: int = 1,
     return out
 
 
-def curves(name: str, values: Any) -> list[list[float]]:
-    """``values`` as a non-empty list of curves (each a list of finite numbers), e.g. one per seed."""
+def curves(name: str, values: Any, at_least: float | None = None) -> list[list[float]]:
+    """``values`` as a non-empty list of curves (each a list of finite numbers ``>= at_least``), e.g. one per seed."""
     if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be a list of curves (lists of numbers), got {type(values).__name__}")
-    out = [numbers(f"{name}[{i}]", v) for i, v in enumerate(values)]
+    out = [numbers(f"{name}[{i}]", v, at_least=at_least) for i, v in enumerate(values)]
     if not out:
         raise ValueError(f"{name} must hold at least one curve")
     return out

@@ -136,10 +136,10 @@ def online_counterexample(
 
     if not callable(optimizer):
         raise TypeError(f"optimizer must be a function params -> torch.optim.Optimizer, got {optimizer!r}")
+    big = _check.number("big", big)
     if not big > 2:
         raise ValueError(f"big must exceed 2 (else x = -1 is not the best point), got {big!r}")
-    if not isinstance(steps, int) or steps < 3:
-        raise ValueError(f"steps must be an integer >= 3, got {steps!r}")
+    steps = _check.integer("steps", steps, 3)
     x = torch.zeros(1, requires_grad=True)
     opt = optimizer([x])
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) ** -0.5)
@@ -172,11 +172,11 @@ def _exercise_1(result: Any) -> exercises.Outcome:
     r = exercises.fields(result, ("adam_mse", "adamw_mse", "adam_shrink", "adamw_shrink"),
                          "{'adam_mse': [...], 'adamw_mse': [...], 'adam_shrink': [...], 'adamw_shrink': [...]}, "
                          "one number per seed")
-    adam = exercises.numbers("result['adam_mse']", r["adam_mse"])
+    adam = exercises.numbers("result['adam_mse']", r["adam_mse"], at_least=0)
     n = len(adam)
-    adamw = exercises.numbers("result['adamw_mse']", r["adamw_mse"], n)
-    adam_shrink = exercises.numbers("result['adam_shrink']", r["adam_shrink"], n, minimum=0)
-    adamw_shrink = exercises.numbers("result['adamw_shrink']", r["adamw_shrink"], n, minimum=0)
+    adamw = exercises.numbers("result['adamw_mse']", r["adamw_mse"], n, at_least=0)
+    adam_shrink = exercises.numbers("result['adam_shrink']", r["adam_shrink"], n, at_least=0)
+    adamw_shrink = exercises.numbers("result['adamw_shrink']", r["adamw_shrink"], n, at_least=0)
     gap = statistics.median(adam) / max(statistics.median(adamw), 1e-12)
     values = {"median MSE Adam + L2": statistics.median(adam), "median MSE AdamW": statistics.median(adamw),
               "Adam / AdamW": gap, "threshold": DECAY_GAP}
@@ -214,11 +214,11 @@ def _exercise_2(result: Any) -> exercises.Outcome:
     r = exercises.fields(result, ("lrs", "losses", "suggested_lr", "final_mse"),
                          "{'lrs': [...], 'losses': [...], 'suggested_lr': a rate, 'final_mse': [one per seed]}")
     lrs = exercises.numbers("result['lrs']", r["lrs"], minimum=10, positive=True)
-    losses = exercises.numbers("result['losses']", r["losses"], len(lrs))
+    losses = exercises.numbers("result['losses']", r["losses"], len(lrs), at_least=0)
     if any(b <= a for a, b in zip(lrs, lrs[1:])):
         raise ValueError("result['lrs'] must increase from step to step (a range test raises the rate every step)")
     lr = _check.number("result['suggested_lr']", r["suggested_lr"], positive=True)
-    final = exercises.numbers("result['final_mse']", r["final_mse"])
+    final = exercises.numbers("result['final_mse']", r["final_mse"], at_least=0)
     i, lowest = _smoothed_minimum(losses)
     lr_min = lrs[i]
     values = {"lr at the lowest smoothed loss": lr_min, "suggested lr": lr, "worst final MSE": max(final),

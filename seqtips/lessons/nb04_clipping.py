@@ -124,7 +124,7 @@ def suggest_threshold(
     if method == "percentile":
         if q is None:
             raise ValueError("q must be given with method='percentile', e.g. q=90")
-        if isinstance(q, bool) or not isinstance(q, (int, float)):
+        if not _check.is_number(q):
             raise TypeError(f"q must be a number in (0, 100], got {q!r}")
         if not 0 < q <= 100:
             raise ValueError(f"q must be a number in (0, 100], got {q!r}")
@@ -147,8 +147,13 @@ def suggest_threshold(
 
 def parameter_gradient_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
     """The norm of each parameter's gradient of the MSE loss on one batch (the model is left without .grad)."""
+    _check.module(model)
+    _check.instance("x", x, torch.Tensor, "a tensor")
+    _check.instance("y", y, torch.Tensor, "a tensor")
     model.zero_grad(set_to_none=True)
-    torch.nn.functional.mse_loss(model(x), y).backward()
+    prediction = model(x)
+    _check.same_shape(prediction, y, "parameter_gradient_norms")
+    torch.nn.functional.mse_loss(prediction, y).backward()
     norms = {name: float(p.grad.norm()) for name, p in model.named_parameters()}
     model.zero_grad(set_to_none=True)
     return norms
@@ -176,7 +181,7 @@ def _end_values(name: str, values: Any, length: int | None = None) -> list[float
         raise TypeError(f"{name} must be a list of numbers, one per seed, got {type(values).__name__}")
     out = []
     for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or v < 0:
+        if not _check.is_number(v) or math.isnan(v) or v < 0:
             raise ValueError(f"{name}[{i}] must be a test MSE (a non-negative number, inf after a blow-up), got {v!r}")
         out.append(float(v))
     if not out or (length is not None and len(out) != length):

@@ -114,12 +114,19 @@ REGRET_MARGIN = 0.05
 SLOW_COST, PRECHELT_GAIN = 1.5, 0.04
 
 
+def generalization_loss(value: float, best: float) -> float:
+    """Prechelt's GL = 100 * (value / best - 1), in percent; a best loss of 0 gives 0 (value 0) or inf."""
+    if best > 0:
+        return 100.0 * (value / best - 1.0)
+    return 0.0 if value <= best else math.inf
+
+
 def generalization_loss_stop(values: Sequence[float], alpha: float) -> int | None:
     """Index where Prechelt's GL_alpha stops on a validation curve (None: never)."""
     best = math.inf
     for t, v in enumerate(values):
         best = min(best, v)
-        if 100.0 * (v / best - 1.0) > alpha:
+        if generalization_loss(v, best) > alpha:
             return t
     return None
 
@@ -134,22 +141,23 @@ def _exercise_1(result: Any) -> exercises.Outcome:
                          "{'alpha': a number, 'val_loss': [curves], 'test_loss': [curves], "
                          "'stop_epoch': [one per seed]}")
     alpha = _check.number("result['alpha']", r["alpha"], positive=True)
-    val, test = exercises.curves("result['val_loss']", r["val_loss"]), exercises.curves("result['test_loss']",
-                                                                                        r["test_loss"])
+    val = exercises.curves("result['val_loss']", r["val_loss"], at_least=0)
+    test = exercises.curves("result['test_loss']", r["test_loss"], at_least=0)
     if len(test) != len(val) or any(len(a) != len(b) for a, b in zip(val, test)):
         raise ValueError("result['val_loss'] and result['test_loss'] must hold curves of the same lengths")
     stops = r["stop_epoch"]
     if isinstance(stops, (str, bytes, Mapping)) or not hasattr(stops, "__iter__"):
         raise TypeError("result['stop_epoch'] must be a list (an epoch index or None per seed), "
                         f"got {type(stops).__name__}")
-    stops = [None if s is None else _check.integer(f"result['stop_epoch'][{i}]", s, 0, len(val[i]) - 1)
-             for i, s in enumerate(stops)]
+    stops = list(stops)
     if len(stops) != len(val):
         raise ValueError(f"result['stop_epoch'] must have one entry per curve ({len(val)}), got {len(stops)}")
+    stops = [None if s is None else _check.integer(f"result['stop_epoch'][{i}]", s, 0, len(val[i]) - 1)
+             for i, s in enumerate(stops)]
     for i, (curve, mine) in enumerate(zip(val, stops)):
         right = generalization_loss_stop(curve, alpha)
         if mine != right:
-            gl = 100.0 * (curve[mine] / min(curve[: mine + 1]) - 1.0) if mine is not None else math.nan
+            gl = generalization_loss(curve[mine], min(curve[: mine + 1])) if mine is not None else math.nan
             where = ("never" if mine is None else f"at index {mine}, where GL = {gl:.1f}")
             return exercises.not_yet(
                 "05.1", f"On curve {i} your rule stops {where}; GL_{alpha:g} as defined stops elsewhere.",

@@ -181,8 +181,11 @@ def sample_names(
     if not isinstance(vocab, Vocabulary):
         raise TypeError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
     n_nat = model.nationality_embedding.num_embeddings
-    if isinstance(nationality, bool) or not isinstance(nationality, int) or not 0 <= nationality < n_nat:
-        raise ValueError(f"nationality must be an index in [0, {n_nat}), got {nationality!r}")
+    if not _check.is_integer(nationality):
+        raise TypeError(f"nationality must be an integer index in [0, {n_nat}), got {type(nationality).__name__}")
+    nationality = int(nationality)
+    if not 0 <= nationality < n_nat:
+        raise ValueError(f"nationality must be an index in [0, {n_nat}), got {nationality}")
     _check.integer("n", n, 1)
     _check.integer("max_len", max_len, 1)
     _check.number("temperature", temperature, positive=True)
