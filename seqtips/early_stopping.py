@@ -44,7 +44,9 @@ class EarlyStopping:
     - A non-finite value (NaN or +-inf) stops at once.
     - With ``restore_best=True``, every time a model is passed at an improvement a copy of
       its ``state_dict`` is taken (cloned to CPU, so later training cannot change it); on
-      the stop, the copy is loaded back into the model passed to that ``step``.
+      the stop, the copy is loaded back into the model passed to that ``step`` — and when no
+      copy was kept (no model was passed at the best epoch), that ``step`` records the stop
+      and raises ``RuntimeError`` instead of leaving the last weights in place unsaid.
       ``restore(model)`` does the same on demand, e.g. when the epoch budget ran out first.
     - After the stop, further ``step`` calls raise ``RuntimeError``: a stopped run is over.
       Call ``reset()`` to watch a new run with the same settings.
@@ -162,7 +164,16 @@ class EarlyStopping:
         }
 
     def _restore_on_stop(self, model: nn.Module | None) -> None:
-        if self.restore_best and model is not None and self.best_state is not None:
+        if not self.restore_best or model is None:
+            return
+        if self.best_state is None and self.best_epoch is not None:
+            # the stop asks for the best weights, and they were never kept: say so, do not stop silently
+            raise RuntimeError(
+                f"stopped ({self.stop_reason}), but the best weights cannot be restored into the model: no model "
+                f"was passed to step() at the best epoch ({self.best_epoch}), so no copy of them was kept. "
+                "Pass the model at every step(value, model), or use restore_best=False"
+            )
+        if self.best_state is not None:
             self.restore(model)
 
     def __repr__(self) -> str:

@@ -331,3 +331,26 @@ def test_repr_and_reason_are_readable():
     assert expected in es.stop_reason
     assert "stopped at 1" in repr(es)
     assert math.isclose(es.best, 0.412)
+
+
+@pytest.mark.parametrize("last", [0.9, float("nan")], ids=["patience", "non-finite"])
+def test_a_stop_that_cannot_restore_the_best_weights_says_so(last):
+    model = make_model()
+    es = EarlyStopping(patience=1)
+    es.step(1.0, model)
+    es.step(0.5)  # the best epoch, but no model: its weights are not kept
+    perturb(model, 1.0)
+    after = state(model)
+    with pytest.raises(RuntimeError, match=r"best weights cannot be restored .* no model was passed to step\(\) "
+                                           r"at the best epoch \(1\)"):
+        es.step(last, model)
+    assert es.stopped and es.stopped_epoch == 2 and not es.restored  # the stop is recorded all the same
+    assert_same_state(state(model), after)
+    with pytest.raises(RuntimeError, match="already stopped"):
+        es.step(0.1, model)
+
+
+def test_a_stop_without_any_model_needs_no_restore():
+    es = EarlyStopping(patience=1)
+    es.step(1.0)
+    assert es.step(2.0) and es.stopped and not es.restored  # nothing was asked to be restored: no error
