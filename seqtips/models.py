@@ -10,6 +10,8 @@ from . import _check
 #: The recurrent cells, by name, and their number of gate blocks in PyTorch's weight matrices.
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 GATES: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
+#: The deepest stack built or counted here: far beyond what trains on these tasks, short of a frozen machine.
+MAX_LAYERS = 64
 
 
 def check_cell(cell: object) -> str:
@@ -26,7 +28,8 @@ class SequenceModel(nn.Module):
     ``[batch, output_size]``, squeezed to ``[batch]`` when ``output_size == 1``.
 
     ``forget_bias`` (LSTM only) is added to the forget gate's bias at initialisation;
-    Jozefowicz et al. (2015) found +1 closes most of the gap to other cells.
+    Jozefowicz et al. (2015) found +1 closes most of the gap to other cells. ``num_layers`` is at
+    most ``MAX_LAYERS`` (64).
     """
 
     def __init__(
@@ -42,8 +45,9 @@ class SequenceModel(nn.Module):
         super().__init__()
         self.cell = check_cell(cell)
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("output_size", output_size), ("num_layers", num_layers)):
+                            ("output_size", output_size)):
             _check.integer(name, value, 1)
+        _check.integer("num_layers", num_layers, 1, MAX_LAYERS)
         if vocab_size is not None:
             _check.integer("vocab_size", vocab_size, 1)
         forget_bias = _check.number("forget_bias", forget_bias)
@@ -100,8 +104,9 @@ def expected_parameters(
     ``H * directions`` above it.
     """
     gates = GATES[check_cell(cell)]
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
         _check.integer(name, value, 1)
+    _check.integer("num_layers", num_layers, 1, MAX_LAYERS)
     bias, bidirectional = _check.boolean("bias", bias), _check.boolean("bidirectional", bidirectional)
     directions = 2 if bidirectional else 1
     total = 0

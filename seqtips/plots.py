@@ -6,6 +6,7 @@ its own figure and keeps control of titles and layout.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -13,10 +14,13 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import _check
 from .training import History
 
 #: One colour per recurrent cell, the same in every notebook.
 CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green"}
+#: The most bins :func:`plot_norm_histogram` draws: more than a figure's width in pixels shows nothing more.
+MAX_BINS = 1000
 
 
 def use_style() -> None:
@@ -89,20 +93,31 @@ def plot_eval_curves(
     logy: bool = True,
     show_runs: bool = False,
 ) -> plt.Axes:
-    """Evaluation loss against step, one seed band per entry of ``runs`` (label → histories)."""
+    """Evaluation loss against step, one seed band per entry of ``runs`` (label → histories).
+
+    Each run is placed at its own evaluation steps: the band at a step summarises the runs
+    evaluated there (runs that stopped early, or were evaluated at other steps, are left out).
+    """
     colors = dict(CELL_COLORS, **(colors or {}))
     for label, histories in runs.items():
         if not histories:
             raise ValueError(f"runs[{label!r}] holds no history")
-        longest = max(histories, key=lambda h: len(h.eval_step))
-        seed_band(
-            ax,
-            longest.eval_step,
-            [h.eval_loss for h in histories],
-            label=label,
-            color=colors.get(label),
-            show_runs=show_runs,
-        )
+        for i, h in enumerate(histories):
+            _check.instance(f"runs[{label!r}][{i}]", h, History, "a seqtips History")
+            if len(h.eval_step) != len(h.eval_loss):
+                raise ValueError(f"runs[{label!r}][{i}] has {len(h.eval_step)} eval_step but {len(h.eval_loss)} "
+                                 "eval_loss entries: they must pair up")
+        steps = sorted({s for h in histories for s in h.eval_step})
+        column = {s: j for j, s in enumerate(steps)}
+        rows = np.full((len(histories), len(steps)), np.nan)
+        for i, h in enumerate(histories):
+            for s, v in zip(h.eval_step, h.eval_loss):
+                rows[i, column[s]] = v
+        seed_band(ax, steps, rows, label=label, color=colors.get(label))
+        if show_runs:
+            color = ax.get_lines()[-1].get_color()
+            for h in histories:
+                ax.plot(h.eval_step, h.eval_loss, color=color, lw=0.6, alpha=0.5)
     if baseline is not None:
         ax.axhline(baseline, color="0.3", ls="--", lw=1, label=baseline_label)
     if logy:
@@ -137,7 +152,18 @@ def plot_norm_histogram(
     percentiles: Sequence[float] = (50, 90, 99),
     bins: int = 40,
 ) -> plt.Axes:
-    """Histogram of gradient norms on log-spaced bins, with percentiles and the threshold marked."""
+    """Histogram of gradient norms on log-spaced bins, with percentiles and the threshold marked.
+
+    ``percentiles`` are numbers from 0 to 100, each drawn as a line of its own; ``bins`` is from
+    1 to ``MAX_BINS``.
+    """
+    bins = _check.integer("bins", bins, 1, MAX_BINS)
+    if isinstance(percentiles, (str, bytes)) or not isinstance(percentiles, Sequence):
+        raise TypeError(f"percentiles must be a sequence of numbers from 0 to 100, got {type(percentiles).__name__}")
+    percentiles = [_check.number(f"percentiles[{i}]", p, 0.0) for i, p in enumerate(percentiles)]
+    for i, p in enumerate(percentiles):
+        if p > 100:
+            raise ValueError(f"percentiles[{i}] must be from 0 to 100, got {p:g}")
     norms = np.asarray(norms, dtype=float)
     norms = norms[np.isfinite(norms) & (norms > 0)]
     if norms.size == 0:
@@ -145,7 +171,7 @@ def plot_norm_histogram(
     edges = np.geomspace(norms.min(), norms.max() * 1.0001, bins + 1)
     ax.hist(norms, bins=edges, color="0.6")
     ax.set_xscale("log")
-    for p, style in zip(percentiles, (":", "-.", "--", (0, (1, 3)))):
+    for p, style in zip(percentiles, itertools.cycle((":", "-.", "--", (0, (1, 3))))):
         value = np.percentile(norms, p)
         ax.axvline(value, color="tab:purple", ls=style, lw=1, label=f"p{p:g} = {value:.3g}")
     if threshold is not None:

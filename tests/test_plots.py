@@ -87,3 +87,49 @@ def test_heatmap_checks_shapes():
     with pytest.raises(ValueError, match="text must be 1 rows × 2 columns"):
         st.heatmap(ax, [[1.0, 2.0]], rows=["a"], cols=["x", "y"], text=[["1"]])
     plt.close(fig)
+
+
+def test_plot_eval_curves_draws_each_run_at_its_own_steps():
+    every_10 = st.History(eval_step=[0, 10, 20], eval_loss=[1.0, 0.5, 0.2])
+    every_5 = st.History(eval_step=[0, 5, 10, 15, 20, 25, 30], eval_loss=[1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.1])
+    fig, ax = plt.subplots()
+    st.plot_eval_curves(ax, {"gru": [every_10, every_5]}, logy=False, show_runs=True)
+    median, run_10, run_5 = ax.get_lines()
+    assert list(median.get_xdata()) == [0, 5, 10, 15, 20, 25, 30]
+    assert list(median.get_ydata()) == pytest.approx([1.0, 0.9, 0.6, 0.6, 0.3, 0.3, 0.1])  # at 10: (0.5 + 0.7) / 2
+    assert list(run_10.get_xdata()) == [0, 10, 20] and list(run_10.get_ydata()) == [1.0, 0.5, 0.2]
+    assert list(run_5.get_xdata()) == every_5.eval_step
+    plt.close(fig)
+
+
+def test_plot_eval_curves_refuses_what_is_not_a_history():
+    fig, ax = plt.subplots()
+    with pytest.raises(TypeError, match=r"runs\['gru'\]\[0\] must be a seqtips History"):
+        st.plot_eval_curves(ax, {"gru": [[0.5, 0.2]]})
+    with pytest.raises(ValueError, match=r"runs\['gru'\]\[0\] has 2 eval_step but 1 eval_loss"):
+        st.plot_eval_curves(ax, {"gru": [st.History(eval_step=[0, 10], eval_loss=[1.0])]})
+    plt.close(fig)
+
+
+def test_plot_norm_histogram_draws_every_percentile_asked_for():
+    fig, ax = plt.subplots()
+    st.plot_norm_histogram(ax, np.geomspace(0.1, 10, 100), percentiles=(10, 25, 50, 75, 90, 99))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [lbl.split(" ")[0] for lbl in labels] == ["p10", "p25", "p50", "p75", "p90", "p99"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"percentiles": (50, 150)}, ValueError, r"percentiles\[1\] must be from 0 to 100, got 150"),
+    ({"percentiles": (-1,)}, ValueError, r"percentiles\[0\] must be >= 0"),
+    ({"percentiles": (50, float("nan"))}, ValueError, r"percentiles\[1\] must be a finite number"),
+    ({"percentiles": 90}, TypeError, "percentiles must be a sequence"),
+    ({"bins": 10**9}, ValueError, r"bins must be an integer >= 1 and <= 1000"),
+    ({"bins": 0}, ValueError, "bins"),
+    ({"bins": 2.5}, TypeError, "bins"),
+])
+def test_plot_norm_histogram_refuses_bad_percentiles_and_bins(kwargs, error, match):
+    fig, ax = plt.subplots()
+    with pytest.raises(error, match=match):
+        st.plot_norm_histogram(ax, [1.0, 2.0, 3.0], **kwargs)
+    plt.close(fig)
