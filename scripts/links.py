@@ -89,9 +89,14 @@ def _minutes(root: Path) -> tuple[dict[str, str], str]:
     if not path.exists():
         return {}, "Minutes: not measured yet (`taskset -c 0 python -m seqtips.bench --json evidence/benchmark.json`)."
     bench = json.loads(path.read_text())
-    minutes = {name: f"{r['seconds'] / 60:.1f}" for name, r in bench.get("notebooks", {}).items() if "seconds" in r}
+    minutes = {name: f"{r['seconds'] / 60:.1f}" + (f" ({r['units']:.0f})" if r.get("units") else "")
+               for name, r in bench.get("notebooks", {}).items() if r.get("seconds")}
     where = ", ".join(str(bench[k]) for k in ("machine", "date") if bench.get(k))
-    return minutes, f"Minutes: wall time on one core, from `evidence/benchmark.json` ({where})."
+    units = ("; in brackets, the same in reference units: the notebook's time divided by that of a fixed tiny-RNN "
+             "workload run on the same core just before and after it (`seqtips/tools/reference.py`), which compares "
+             "across machines where seconds do not. Budgets: each tip notebook ≤ 116 units, the capstone ≤ 174, "
+             "the start page ≤ 29" if any(r.get("units") for r in bench.get("notebooks", {}).values()) else "")
+    return minutes, f"Minutes: wall time on one core, from `evidence/benchmark.json` ({where}){units}."
 
 
 def _last_verified(root: Path) -> str:
@@ -118,7 +123,7 @@ def render_block(root: Path = ROOT) -> str:
         "<!-- Rendered by `python scripts/links.py` from pyproject.toml, notebooks/ and evidence/. -->",
         f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(start_page, root)})",
         "",
-        "| notebook | Binder | Colab | nbviewer | one-core minutes |",
+        "| notebook | Binder | Colab | nbviewer | one-core minutes (units) |",
         "|---|---|---|---|---:|",
     ]
     for nb in notebooks:

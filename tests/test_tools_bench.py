@@ -1,77 +1,109 @@
-"""python -m seqtips.bench (seqtips/tools/bench.py): the table, the budgets, --json — with execute faked."""
+"""python -m seqtips.bench (seqtips/tools/bench.py): the table in seconds and reference units, the budgets,
+stalls, --json — with execute and the reference workload faked."""
 
 import json
 import math
 
 import pytest
 
-from seqtips.tools import bench
+from seqtips.tools import bench, reference
 
 
 @pytest.fixture
 def notebooks(tmp_path):
     paths = []
-    for name in ("01_a.ipynb", "02_b.ipynb", "06_all_tips_together.ipynb"):
+    for name in ("00_start_here.ipynb", "01_a.ipynb", "06_all_tips_together.ipynb"):
         path = tmp_path / name
         path.write_text("{}")
         paths.append(path)
     return paths
 
 
+@pytest.fixture
+def reference_half_second(monkeypatch):
+    """The reference workload takes 0.4 s before and 0.6 s after every notebook: 0.5 s a unit."""
+    times = iter([0.4, 0.6] * 10)
+    calls = []
+
+    def measure(cpu=None):
+        calls.append(cpu)
+        return next(times)
+
+    monkeypatch.setattr(reference, "measure", measure)
+    return calls
+
+
 def fake_execute(results):
     calls = []
 
-    def execute(path, env, timeout, write):
-        calls.append({"path": path, "env": env, "timeout": timeout, "write": write})
-        return {"notebook": str(path), "error": "", **results[path.name]}
+    def execute(path, env, timeout, write, cpu=None):
+        calls.append({"path": path, "env": env, "timeout": timeout, "write": write, "cpu": cpu})
+        return {"notebook": str(path), "error": "", "stalls": [], **results[path.name]}
 
     return execute, calls
 
 
-def test_main_runs_each_notebook_and_writes_the_json(monkeypatch, notebooks, tmp_path, capsys):
-    execute, calls = fake_execute({"01_a.ipynb": {"seconds": 12.34, "peak_mb": 400.4},
-                                   "02_b.ipynb": {"seconds": 30.0, "peak_mb": 500.6},
+def test_main_runs_each_notebook_between_two_references_and_writes_the_json(
+        monkeypatch, notebooks, tmp_path, capsys, reference_half_second):
+    execute, calls = fake_execute({"00_start_here.ipynb": {"seconds": 5.0, "peak_mb": 300.0},
+                                   "01_a.ipynb": {"seconds": 12.34, "peak_mb": 400.4},
                                    "06_all_tips_together.ipynb": {"seconds": 80.0, "peak_mb": 900.0}})
     monkeypatch.setattr(bench, "execute", execute)
     out = tmp_path / "bench.json"
     assert bench.main([*map(str, notebooks), "--seed", "7", "--timeout", "50", "--json", str(out)]) == 0
-    assert [c["path"].name for c in calls] == ["01_a.ipynb", "02_b.ipynb", "06_all_tips_together.ipynb"]
-    assert all(c["env"] == {"SEQTIPS_SEED": "7"} and c["timeout"] == 50 and c["write"] is False for c in calls)
-    saved = json.loads(out.read_text())
-    assert saved["notebooks"] == {"01_a.ipynb": {"seconds": 12.3, "peak_mb": 400},
-                                  "02_b.ipynb": {"seconds": 30.0, "peak_mb": 501},
-                                  "06_all_tips_together.ipynb": {"seconds": 80.0, "peak_mb": 900}}
+    assert [c["path"].name for c in calls] == ["00_start_here.ipynb", "01_a.ipynb", "06_all_tips_together.ipynb"]
+    assert all(c["env"] == {"SEQTIPS_SEED": "7", "SEQTIPS_THREADS": "1"} and c["timeout"] == 50
+               and c["write"] is False for c in calls)
+    assert len(reference_half_second) == 6  # before and after each notebook
+    saved = json.loads(out.read_text())["notebooks"]
+    assert saved["01_a.ipynb"] == {"seconds": 12.3, "units": 24.7, "reference_s": [0.4, 0.6], "peak_mb": 400,
+                                   "stalls": 0}
+    assert saved["06_all_tips_together.ipynb"]["units"] == 160.0
     text = capsys.readouterr().out
-    assert "OVER" not in text and "ERROR" not in text
-    # the capstone has a budget of its own and stays out of the tip notebooks' total
-    assert "total of the tip notebooks" in text and "42.3" in text
+    assert "OVER" not in text and "ERROR" not in text and "stalls met: 0" in text
 
 
-def test_main_reports_budgets_and_errors(monkeypatch, notebooks, capsys):
-    execute, _ = fake_execute({"01_a.ipynb": {"seconds": 61.0, "peak_mb": 100.0},
-                               "02_b.ipynb": {"seconds": 5.0, "peak_mb": 2000.0},
-                               "06_all_tips_together.ipynb": {"seconds": 85.0, "peak_mb": 100.0}})
+def test_budgets_are_in_reference_units(monkeypatch, notebooks, capsys, reference_half_second):
+    # 00: 15 s = 30 units (> 29); 01: 58 s = 116 units (at its budget); 06: 88 s = 176 units (> 174)
+    execute, _ = fake_execute({"00_start_here.ipynb": {"seconds": 15.0, "peak_mb": 100.0},
+                               "01_a.ipynb": {"seconds": 58.0, "peak_mb": 2000.0},
+                               "06_all_tips_together.ipynb": {"seconds": 88.0, "peak_mb": 100.0}})
     monkeypatch.setattr(bench, "execute", execute)
     assert bench.main(list(map(str, notebooks))) == 0  # over budget is reported, not an error
     lines = capsys.readouterr().out.splitlines()
-    assert "OVER > 60 s" in next(ln for ln in lines if ln.startswith("01_a"))
-    assert "OVER > 1536 MB" in next(ln for ln in lines if ln.startswith("02_b"))
-    assert next(ln for ln in lines if ln.startswith("06_all")).endswith("ok")  # 85 s within its own 90 s
+    assert "OVER > 29 units" in next(ln for ln in lines if ln.startswith("00_"))
+    row = next(ln for ln in lines if ln.startswith("01_a"))
+    assert "> 116 units" not in row and "OVER > 1536 MB" in row
+    assert "OVER > 174 units" in next(ln for ln in lines if ln.startswith("06_all"))
 
 
-def test_main_exits_non_zero_when_a_notebook_fails(monkeypatch, notebooks, tmp_path, capsys):
-    def execute(path, env, timeout, write):
-        if path.name == "02_b.ipynb":  # the child itself died: no numbers at all
-            return {"notebook": str(path), "seconds": math.nan, "peak_mb": math.nan, "error": "kernel died"}
-        return {"notebook": str(path), "seconds": 1.0, "peak_mb": 100.0, "error": ""}
+def test_a_stalled_run_is_reported_and_timed_on_its_retry(monkeypatch, notebooks, tmp_path, capsys,
+                                                          reference_half_second):
+    execute, _ = fake_execute({"00_start_here.ipynb": {"seconds": 5.0, "peak_mb": 100.0},
+                               "01_a.ipynb": {"seconds": 20.0, "peak_mb": 100.0, "stalls": [{"cell": 3}]},
+                               "06_all_tips_together.ipynb": {"seconds": 50.0, "peak_mb": 100.0}})
+    monkeypatch.setattr(bench, "execute", execute)
+    out = tmp_path / "bench.json"
+    assert bench.main([*map(str, notebooks), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "stalled 1x, timed on the retry" in next(ln for ln in text.splitlines() if ln.startswith("01_a"))
+    assert "stalls met: 1" in text
+    assert json.loads(out.read_text())["notebooks"]["01_a.ipynb"]["stalls"] == 1
+
+
+def test_main_exits_non_zero_when_a_notebook_fails(monkeypatch, notebooks, tmp_path, capsys, reference_half_second):
+    def execute(path, env, timeout, write, cpu=None):
+        if path.name == "01_a.ipynb":  # the child itself died, or every try stalled: no numbers at all
+            return {"notebook": str(path), "seconds": math.nan, "peak_mb": math.nan, "error": "kernel died",
+                    "stalls": []}
+        return {"notebook": str(path), "seconds": 1.0, "peak_mb": 100.0, "error": "", "stalls": []}
 
     monkeypatch.setattr(bench, "execute", execute)
     out = tmp_path / "bench.json"
     assert bench.main([*map(str, notebooks), "--json", str(out)]) == 1
-    text = capsys.readouterr().out
-    assert "ERROR: kernel died" in text
-    assert "total of the tip notebooks" in text and text.rstrip().endswith("ok")  # 1.0 s: the dead run adds nothing
-    assert json.loads(out.read_text())["notebooks"]["02_b.ipynb"] == {"seconds": None, "peak_mb": None}
+    assert "ERROR: kernel died" in capsys.readouterr().out
+    saved = json.loads(out.read_text())["notebooks"]["01_a.ipynb"]
+    assert saved["seconds"] is None and saved["units"] is None and saved["peak_mb"] is None
 
 
 def test_main_rejects_missing_notebook(tmp_path, capsys):
@@ -80,8 +112,21 @@ def test_main_rejects_missing_notebook(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_main_rejects_a_cpu_it_cannot_use(notebooks, capsys):
+    with pytest.raises(SystemExit):
+        bench.main([str(notebooks[0]), "--cpu", "4096"])
+    assert "--cpu must be one of" in capsys.readouterr().err
+
+
 def test_main_needs_notebooks(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit):
         bench.main([])
     assert "none found in ./notebooks" in capsys.readouterr().err
+
+
+def test_reference_units_and_the_workload_itself():
+    assert reference.units(10.0, 0.4, 0.6) == 20.0
+    assert math.isnan(reference.units(10.0, 0.0, 0.0))
+    seconds = reference.measure()  # the real workload, in a child process: well under a few seconds
+    assert 0.01 < seconds < 30

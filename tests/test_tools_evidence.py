@@ -207,3 +207,19 @@ def test_run_one_executes_a_tiny_notebook_and_completes_its_record(tmp_path):
     assert env["base_seed"] == 3 and env["torch_threads"] == 1 and env["device"] in ("cpu", "cuda")
     assert record["run"]["code_hash"] == env["code_hash"] == verdict.code_hash(path)
     assert 0 < record["run"]["seconds"] < 60 and record["run"]["peak_mb"] > 0
+
+
+def test_stalls_are_reported_as_stalls_and_their_time_never_counts(tmp_path):
+    stalled = rec("01_demo", 4, [claim("a", True, {"x": 1.0})], seconds=12.0)
+    stalled["run"].update(units=24.0, one_core=True, stalls=[{"cell": 7, "idle_s": 30.2, "request_unread": False}])
+    quiet = rec("01_demo", 5, [claim("a", True, {"x": 1.2})], seconds=14.0)
+    quiet["run"].update(units=28.0, one_core=True, stalls=[])
+    summary = evidence.summarise([stalled, quiet])
+    assert summary["01_demo"]["stalls"] == [{"seed": 4, "cell": 7, "idle_s": 30.2, "request_unread": False}]
+    assert summary["01_demo"]["seconds"] == [12.0, 14.0]  # each the time of the run that finished (the retry)
+    text = evidence.report(summary)
+    assert "stalls met: 1" in text and "(26 reference units)" in text
+    assert "- seed 4: cell 7, idle 30.2 s" in text
+    evidence.write_benchmark([stalled, quiet], tmp_path / "benchmark.json")
+    saved = json.loads((tmp_path / "benchmark.json").read_text())["notebooks"]["01_demo.ipynb"]
+    assert saved == {"seconds": 13.0, "units": 26.0, "peak_mb": 300, "runs": 2, "stalls": 1}

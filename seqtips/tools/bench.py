@@ -1,16 +1,17 @@
-"""Execute notebooks headless and report each one's wall time and peak memory.
+"""Execute notebooks headless and report each one's wall time, cost in reference units and peak memory.
 
     python -m seqtips.bench                      # every notebook in notebooks/
     python -m seqtips.bench notebooks/01_*.ipynb --seed 7
-    python -m seqtips.bench --write              # also save the executed notebooks in place
+    python -m seqtips.bench --cpu 0 --json evidence/benchmark.json   # on one core, as Binder gives
 
 Each notebook runs in a fresh kernel started by a fresh child process (seqtips.tools.execute),
-so the peak memory reported is the kernel's own. ``--json PATH`` saves the table (the README's
-launch table reads ``evidence/benchmark.json``); measure on one core, as Binder gives:
-``taskset -c 0 python -m seqtips.bench --json evidence/benchmark.json``.
-Budgets (a quiet 2-core machine, one torch thread): each tip notebook <= 60 s and the five
-together <= 4 min; the closing notebook 06 <= 90 s; peak memory <= 1.5 GB. The numbers are
-reported, not asserted: timing depends on the machine.
+so the peak memory reported is the kernel's own. Just before and just after each notebook, the
+reference workload (seqtips.tools.reference) runs on the same core; the notebook's seconds divided
+by the mean of the two is its cost in *reference units*, which compares across machines where
+seconds do not (machines of one kind differ by 2x). The budgets are set in those units, on one
+core with one torch thread: each tip notebook <= 116, the capstone 06 <= 174, the start page 00
+<= 29; peak memory <= 1.5 GB. They are reported, not asserted. A run that stalls (an idle kernel
+that never read a request) is run again, and the table says so; its time is never reported.
 """
 
 from __future__ import annotations
@@ -19,23 +20,29 @@ import argparse
 import datetime
 import json
 import math
+import os
 import platform
 from pathlib import Path
 
-from .execute import execute
+from . import reference
+from .execute import CELL_TIMEOUT, atomic_write, execute
 
-BUDGET_SECONDS = 60.0
-#: Notebooks with a budget of their own (the capstone trains a real-text model several times).
-BUDGET_SECONDS_FOR = {"06_all_tips_together.ipynb": 90.0}
-BUDGET_TOTAL_SECONDS = 240.0  # for the five tip notebooks, 01-05
+BUDGET_UNITS = 116.0
+#: Notebooks with a budget of their own: the start page is short, the capstone trains real text.
+BUDGET_UNITS_FOR = {"00_start_here.ipynb": 29.0, "06_all_tips_together.ipynb": 174.0}
 BUDGET_MEMORY_MB = 1536.0
+
+
+def budget(name: str) -> float:
+    return BUDGET_UNITS_FOR.get(name, BUDGET_UNITS)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m seqtips.bench", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--seed", type=int, default=None, help="SEQTIPS_SEED for the runs")
-    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
+    parser.add_argument("--cpu", type=int, default=None, help="pin every run and the reference to this CPU core")
     parser.add_argument("--write", action="store_true", help="save the executed notebooks in place")
     parser.add_argument("--json", type=Path, help="also save the results as JSON in this file")
     args = parser.parse_args(argv)
@@ -46,35 +53,44 @@ def main(argv: list[str] | None = None) -> int:
     for p in paths:
         if not p.is_file():
             parser.error(f"notebook {p} does not exist")
+    if args.cpu is not None and hasattr(os, "sched_getaffinity") and args.cpu not in os.sched_getaffinity(0):
+        parser.error(f"--cpu must be one of this process's CPU cores {sorted(os.sched_getaffinity(0))}, "
+                     f"got {args.cpu}")
     failed = False
     results: dict[str, dict] = {}
-    total = 0.0  # the tip notebooks' total, without those that have a budget of their own
-    print(f"{'notebook':44s} {'seconds':>8s} {'peak MB':>8s}  budget")
+    print(f"{'notebook':36s} {'seconds':>8s} {'units':>7s} {'ref s':>6s} {'peak MB':>8s}  budget (units)")
     for p in paths:
-        env = {} if args.seed is None else {"SEQTIPS_SEED": str(args.seed)}
-        r = execute(p, env, args.timeout, args.write)
-        # a child that died measured nothing (NaN): saved as null, left out of the total
-        results[p.name] = {key: round(r[key], digits) if math.isfinite(r[key]) else None
-                           for key, digits in (("seconds", 1), ("peak_mb", None))}
-        budget = BUDGET_SECONDS_FOR.get(p.name, BUDGET_SECONDS)
-        if p.name not in BUDGET_SECONDS_FOR and math.isfinite(r["seconds"]):
-            total += r["seconds"]
+        env = {"SEQTIPS_THREADS": "1"} | ({} if args.seed is None else {"SEQTIPS_SEED": str(args.seed)})
+        before = reference.measure(args.cpu)
+        r = execute(p, env, args.timeout, args.write, cpu=args.cpu)
+        after = reference.measure(args.cpu)
+        cost = reference.units(r["seconds"], before, after)
+        # a child that died or stalled measured nothing (NaN): saved as null
+        results[p.name] = {"seconds": round(r["seconds"], 1) if math.isfinite(r["seconds"]) else None,
+                           "units": round(cost, 1) if math.isfinite(cost) else None,
+                           "reference_s": [round(before, 4), round(after, 4)],
+                           "peak_mb": round(r["peak_mb"]) if math.isfinite(r["peak_mb"]) else None,
+                           "stalls": len(r["stalls"])}
         over = []
-        if not r["seconds"] <= budget:
-            over.append(f"> {budget:.0f} s")
+        if not cost <= budget(p.name):
+            over.append(f"> {budget(p.name):.0f} units")
         if not r["peak_mb"] <= BUDGET_MEMORY_MB:
             over.append(f"> {BUDGET_MEMORY_MB:.0f} MB")
-        status = "ok" if not over else "OVER " + ", ".join(over)
+        status = ("ok" if not over else "OVER " + ", ".join(over)) + f" (<= {budget(p.name):.0f})"
+        if r["stalls"]:
+            status += f"; stalled {len(r['stalls'])}x, timed on the retry"
         if r["error"]:
             failed = True
             status = "ERROR: " + r["error"]
-        print(f"{p.name:44s} {r['seconds']:8.1f} {r['peak_mb']:8.0f}  {status}", flush=True)
-    verdict = "ok" if total <= BUDGET_TOTAL_SECONDS else f"OVER {BUDGET_TOTAL_SECONDS:.0f} s"
-    print(f"{'total of the tip notebooks':44s} {total:8.1f} {'':8s}  {verdict}")
+        print(f"{p.name:36s} {r['seconds']:8.1f} {cost:7.1f} {(before + after) / 2:6.3f} {r['peak_mb']:8.0f}  {status}",
+              flush=True)
+    stalls = sum(r["stalls"] for r in results.values())
+    print(f"stalls met: {stalls}" + (" (each run again in a fresh kernel)" if stalls else ""))
     if args.json:
-        args.json.write_text(json.dumps({
-            "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}; one torch thread",
-            "date": datetime.date.today().isoformat(), "notebooks": results}, indent=1) + "\n")
+        atomic_write(args.json, json.dumps({
+            "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}; one torch thread"
+                       + (f"; pinned to CPU {args.cpu}" if args.cpu is not None else ""),
+            "date": datetime.date.today().isoformat(), "notebooks": results}, indent=1))
     return 1 if failed else 0
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 
 from ..runtime import SEED_LIMIT
 from ..verdict import code_hash
-from .execute import execute
+from . import reference
+from .execute import CELL_TIMEOUT, execute
 
 NOTEBOOKS = Path("notebooks")
 
@@ -61,14 +62,19 @@ def run_one(notebook: Path, seed: int, records: Path, timeout: int, cores: queue
     env = {"SEQTIPS_SEED": str(seed), "SEQTIPS_RECORD": str(records.resolve()), "SEQTIPS_THREADS": "1"}
     cpu = cores.get() if cores is not None else None
     try:
+        before = reference.measure(cpu)
         result = execute(notebook, env, timeout, cpu=cpu)
+        after = reference.measure(cpu)
     finally:
         if cpu is not None:
             cores.put(cpu)
     record = json.loads(path.read_text()) if path.is_file() else {
         "notebook": notebook.stem, "environment": {"base_seed": seed}, "claims": []}
     record["notebook"] = notebook.stem
+    # a stalled try is run again (execute retries once): its time is never the run's, its details are kept
     record["run"] = {"seconds": round(result["seconds"], 2), "peak_mb": round(result["peak_mb"], 1),
+                     "units": round(reference.units(result["seconds"], before, after), 1),
+                     "reference_s": [round(before, 4), round(after, 4)], "stalls": result["stalls"],
                      "error": result["error"], "code_hash": code_hash(notebook), "one_core": cpu is not None}
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     return record
@@ -86,7 +92,8 @@ def summarise(records: list[dict]) -> dict[str, dict]:
     """Per notebook: runs, seeds, wall times, code hashes, environment, and per claim its tally."""
     out: dict[str, dict] = {}
     for rec in sorted(records, key=lambda r: (r["notebook"], r["environment"].get("base_seed", 0))):
-        nb = out.setdefault(rec["notebook"], {"runs": 0, "seeds": [], "seconds": [], "hashes": set(),
+        nb = out.setdefault(rec["notebook"], {"runs": 0, "seeds": [], "seconds": [], "units": [], "stalls": [],
+                                              "hashes": set(),
                                               "errors": [], "claims": {}, "environment": rec["environment"]})
         seed = rec["environment"].get("base_seed")
         nb["runs"] += 1
@@ -94,6 +101,9 @@ def summarise(records: list[dict]) -> dict[str, dict]:
         run = rec.get("run", {})
         if isinstance(run.get("seconds"), (int, float)) and run["seconds"] == run["seconds"]:
             nb["seconds"].append(run["seconds"])
+        if isinstance(run.get("units"), (int, float)) and run["units"] == run["units"]:
+            nb["units"].append(run["units"])
+        nb["stalls"] += [{"seed": seed, **stall} for stall in run.get("stalls", [])]
         nb["hashes"].add(run.get("code_hash") or rec["environment"].get("code_hash"))
         failed_claim = False
         for claim in rec["claims"]:
@@ -137,7 +147,9 @@ def report(summary: dict[str, dict], notebooks: Sequence[Path] = (), out: str = 
         secs = nb["seconds"] or [float("nan")]
         lines += [f"## {name}", "",
                   f"{nb['runs']} runs, base seeds {min(nb['seeds'])}–{max(nb['seeds'])}; wall time per run "
-                  f"median {_num(statistics.median(secs))} s, max {_num(max(secs))} s; "
+                  f"median {_num(statistics.median(secs))} s, max {_num(max(secs))} s"
+                  + (f" ({_num(statistics.median(nb['units']))} reference units)" if nb["units"] else "")
+                  + f"; stalls met: {len(nb['stalls'])}; "
                   f"torch {env.get('torch', '?')} on {env.get('device', '?')} ({env.get('device_name', '?')}), "
                   f"{env.get('torch_threads', '?')} thread(s), {env.get('platform', '?')}; "
                   f"notebook code `{', '.join(hashes) or '?'}`"
@@ -155,6 +167,11 @@ def report(summary: dict[str, dict], notebooks: Sequence[Path] = (), out: str = 
             lines += [f"- seed {f['seed']}: **{cid}** did not hold — "
                       + ", ".join(f"{k} = {_num(v)}" for k, v in f["values"].items()) for cid, f in failures]
             lines += [f"- seed {e['seed']}: the notebook stopped with an error — {e['error']}" for e in nb["errors"]]
+        if nb["stalls"]:
+            lines += ["", "Stalls (the kernel sat idle without reading a request; the run was repeated in a fresh "
+                      "kernel and only the repeat's time counts):"]
+            lines += [f"- seed {st['seed']}: cell {st['cell']}, idle {st['idle_s']} s"
+                      + (", the request never read" if st.get("request_unread") else "") for st in nb["stalls"]]
         lines.append("")
     return "\n".join(lines)
 
@@ -174,7 +191,10 @@ def write_benchmark(records: list[dict], path: Path) -> None:
                    "median over the evidence runs",
         "date": datetime.date.today().isoformat(),
         "notebooks": {name: {"seconds": round(statistics.median(r["seconds"] for r in rs), 1),
-                             "peak_mb": round(max(r["peak_mb"] for r in rs)), "runs": len(rs)}
+                             **({"units": round(statistics.median(r["units"] for r in rs if "units" in r), 1)}
+                                if any("units" in r for r in rs) else {}),
+                             "peak_mb": round(max(r["peak_mb"] for r in rs)), "runs": len(rs),
+                             "stalls": sum(len(r.get("stalls", [])) for r in rs)}
                       for name, rs in sorted(runs.items())},
     }, indent=1) + "\n", encoding="utf-8")
 
@@ -199,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=int, default=0, help="first base seed B (default 0)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once, one torch thread each")
     parser.add_argument("--out", type=Path, default=Path("evidence-run"), help="report folder (default evidence-run)")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
