@@ -1,6 +1,7 @@
 """python -m seqtips.evidence (seqtips/tools/evidence.py) on synthetic records, plus one real run of a tiny notebook."""
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -104,6 +105,42 @@ def test_load_records_reads_every_record_of_a_folder(tmp_path):
     assert sorted((r["notebook"], r["environment"]["base_seed"]) for r in loaded) == [
         ("01_demo", 0), ("01_demo", 1), ("01_demo", 2), ("02_other", 0)]
 
+
+
+def test_a_truncated_or_foreign_record_is_skipped_and_named(tmp_path):
+    for r in records():
+        path = evidence.record_path(tmp_path, tmp_path / f"{r['notebook']}.ipynb", r["environment"]["base_seed"])
+        path.write_text(json.dumps(r))
+    whole = (tmp_path / "01_demo-seed1.json").read_text()
+    (tmp_path / "01_demo-seed1.json").write_text(whole[: len(whole) // 2])  # a write killed half-way
+    (tmp_path / "03_x-seed0.json").write_text(json.dumps({"notebook": "03_x", "claims": [{"id": "a"}]}))
+    (tmp_path / "04_y-seed0.json").write_bytes(b"\xff\xfe not text")
+    with pytest.warns(UserWarning) as caught:
+        loaded = evidence.load_records(tmp_path)
+    named = sorted(Path(str(w.message).split(":")[0].removeprefix("skipped ")).name for w in caught)
+    assert named == ["01_demo-seed1.json", "03_x-seed0.json", "04_y-seed0.json"]
+    assert sorted((r["notebook"], r["environment"]["base_seed"]) for r in loaded) == [
+        ("01_demo", 0), ("01_demo", 2), ("02_other", 0)]
+    assert "## 01_demo\n\n2 runs, base seeds" in evidence.report(evidence.summarise(loaded))
+
+
+def test_run_one_keeps_its_run_when_the_notebook_left_half_a_record(tmp_path, monkeypatch):
+    records = tmp_path / "records"
+    records.mkdir()
+    notebook = tmp_path / "01_demo.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), notebook)
+
+    def half_written(path, env, timeout, cpu=None):
+        Path(env["SEQTIPS_RECORD"], "01_demo-seed5.json").write_text('{"notebook": "01_demo", "clai')
+        return {"seconds": 2.0, "peak_mb": 10.0, "error": "", "stalls": [], "missed_wakeups": []}
+
+    monkeypatch.setattr(evidence, "execute", half_written)
+    monkeypatch.setattr(evidence.reference, "measure", lambda cpu=None: 0.5)
+    with pytest.warns(UserWarning, match="01_demo-seed5.json"):
+        record = evidence.run_one(notebook, 5, records, 60)
+    assert record["claims"] == [] and record["environment"] == {"base_seed": 5}
+    assert record["run"]["seconds"] == 2.0 and record["run"]["units"] == 4.0
+    assert json.loads((records / "01_demo-seed5.json").read_text()) == record  # whole again
 
 # --- main: argument errors, and the whole sweep with run_one faked ---------------------------------
 
@@ -223,3 +260,17 @@ def test_stalls_are_reported_as_stalls_and_their_time_never_counts(tmp_path):
     evidence.write_benchmark([stalled, quiet], tmp_path / "benchmark.json")
     saved = json.loads((tmp_path / "benchmark.json").read_text())["notebooks"]["01_demo.ipynb"]
     assert saved == {"seconds": 13.0, "units": 26.0, "peak_mb": 300, "runs": 2, "stalls": 1}
+
+
+def test_the_start_page_summary_skips_a_bad_record_and_names_it(tmp_path):
+    from seqtips.lessons import nb00_start_here
+
+    (tmp_path / "records").mkdir()
+    for r in records():
+        path = evidence.record_path(tmp_path / "records", tmp_path / f"{r['notebook']}.ipynb",
+                                    r["environment"]["base_seed"])
+        path.write_text(json.dumps(r))
+    (tmp_path / "records" / "01_demo-seed9.json").write_text("{")
+    with pytest.warns(UserWarning, match="01_demo-seed9.json"):
+        table = nb00_start_here.evidence_summary(tmp_path)
+    assert "| 01_demo | `a` | 2 of 3 | x: 1.5 (1 – 5) |" in table

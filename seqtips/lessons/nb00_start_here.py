@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 from .. import _check
 from ..data import adding_batches, adding_problem
 from ..models import SequenceModel
+from ..tools.evidence import load_records
 from ..training import History, mse_evaluator, train
 
 REPORT_URL = "evidence/README.md"
@@ -36,11 +36,14 @@ def tiny_run(device: torch.device, seed: int = 0, steps: int = 60) -> History:
 
 
 def load_evidence(folder: str | Path) -> dict[str, list[dict]]:
-    """The records in ``folder/records``, grouped by notebook (empty when there are none)."""
+    """The records in ``folder/records``, grouped by notebook (empty when there are none).
+
+    A file that is not a whole record (a run killed while writing, a foreign file) is skipped with
+    a warning that names it.
+    """
     _check.instance("folder", folder, (str, Path), "a folder path")
     grouped: dict[str, list[dict]] = {}
-    for path in sorted(Path(folder, "records").glob("*-seed*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
+    for record in load_records(Path(folder, "records")):
         grouped.setdefault(record["notebook"], []).append(record)
     return grouped
 

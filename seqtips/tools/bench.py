@@ -25,7 +25,8 @@ import platform
 from pathlib import Path
 
 from . import reference
-from .execute import CELL_TIMEOUT, atomic_write, execute
+from ..verdict import write_atomic
+from .execute import CELL_TIMEOUT, execute
 
 BUDGET_UNITS = 116.0
 #: Notebooks with a budget of their own: the start page is short, the capstone trains real text.
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     stalls = sum(r["stalls"] for r in results.values())
     print(f"stalls met: {stalls}" + (" (each run again in a fresh kernel)" if stalls else ""))
     if args.json:
-        atomic_write(args.json, json.dumps({
+        write_atomic(args.json, json.dumps({
             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}; one torch thread"
                        + (f"; pinned to CPU {args.cpu}" if args.cpu is not None else ""),
             "date": datetime.date.today().isoformat(), "notebooks": results}, indent=1))

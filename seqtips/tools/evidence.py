@@ -22,12 +22,13 @@ import queue
 import re
 import statistics
 import sys
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..runtime import SEED_LIMIT
-from ..verdict import code_hash
+from ..verdict import code_hash, write_atomic
 from . import reference
 from .execute import CELL_TIMEOUT, execute
 
@@ -68,20 +69,41 @@ def run_one(notebook: Path, seed: int, records: Path, timeout: int, cores: queue
     finally:
         if cpu is not None:
             cores.put(cpu)
-    record = json.loads(path.read_text()) if path.is_file() else {
-        "notebook": notebook.stem, "environment": {"base_seed": seed}, "claims": []}
+    record = read_record(path) if path.is_file() else None
+    if record is None:  # the run wrote no record, or half of one: keep what the runner knows
+        record = {"notebook": notebook.stem, "environment": {"base_seed": seed}, "claims": []}
     record["notebook"] = notebook.stem
     # a stalled try is run again (execute retries once): its time is never the run's, its details are kept
     record["run"] = {"seconds": round(result["seconds"], 2), "peak_mb": round(result["peak_mb"], 1),
                      "units": round(reference.units(result["seconds"], before, after), 1),
                      "reference_s": [round(before, 4), round(after, 4)], "stalls": result["stalls"],
                      "error": result["error"], "code_hash": code_hash(notebook), "one_core": cpu is not None}
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_atomic(path, json.dumps(record, indent=1, ensure_ascii=False))
+    return record
+
+
+def read_record(path: Path) -> dict | None:
+    """The record in ``path``, or None (with a warning naming the file) when it is not a whole record."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        warnings.warn(f"skipped {path}: not a readable JSON record ({err})", stacklevel=2)
+        return None
+    whole = (isinstance(record, dict) and isinstance(record.get("notebook"), str)
+             and isinstance(record.get("environment"), dict) and isinstance(record.get("claims"), list)
+             and all(isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("kind"), str)
+                     and isinstance(c.get("passed"), bool) and isinstance(c.get("values"), dict)
+                     for c in record["claims"]))
+    if not whole:
+        warnings.warn(f"skipped {path}: not a seqtips record (a notebook name, an environment and claims, "
+                      "each with id, kind, passed and values)", stacklevel=2)
+        return None
     return record
 
 
 def load_records(records: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(records.glob("*-seed*.json"))]
+    """Every whole record in the folder ``records``; a truncated or foreign file is skipped and named."""
+    return [r for p in sorted(Path(records).glob("*-seed*.json")) if (r := read_record(p)) is not None]
 
 
 def _num(value: float) -> str:
@@ -186,7 +208,7 @@ def write_benchmark(records: list[dict], path: Path) -> None:
     if not runs:
         return
     env = records[0]["environment"]
-    path.write_text(json.dumps({
+    write_atomic(path, json.dumps({
         "machine": f"{env.get('device_name', '?')}; each run on one CPU core, one torch thread; "
                    "median over the evidence runs",
         "date": datetime.date.today().isoformat(),
@@ -196,7 +218,7 @@ def write_benchmark(records: list[dict], path: Path) -> None:
                              "peak_mb": round(max(r["peak_mb"] for r in rs)), "runs": len(rs),
                              "stalls": sum(len(r.get("stalls", [])) for r in rs)}
                       for name, rs in sorted(runs.items())},
-    }, indent=1) + "\n", encoding="utf-8")
+    }, indent=1) + "\n")
 
 
 def reader_summary(summary: dict[str, dict]) -> str:
@@ -254,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                           + (f"claim {', '.join(failed)} did not hold" if failed else rec["run"]["error"]))
             bar.update()
     summary = summarise(load_records(records))
-    (args.out / "README.md").write_text(report(summary, find_notebooks(None), args.out.as_posix()), encoding="utf-8")
+    write_atomic(args.out / "README.md", report(summary, find_notebooks(None), args.out.as_posix()))
     write_benchmark(load_records(records), args.out / "benchmark.json")
     print(reader_summary({k: v for k, v in summary.items() if k in {p.stem for p in notebooks}}))
     print(f"report: {args.out / 'README.md'}")

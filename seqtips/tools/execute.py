@@ -266,6 +266,8 @@ def _run(path: Path, timeout: int, write: bool, output: Path | None = None,
     import resource
 
     import nbformat
+
+    from ..verdict import write_atomic
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
@@ -282,21 +284,11 @@ def _run(path: Path, timeout: int, write: bool, output: Path | None = None,
         error = str(err.__cause__) if isinstance(err.__cause__, Stall) else f"{type(err).__name__}: {err}"
     seconds = time.perf_counter() - start
     if (write or output) and not error:
-        atomic_write(output or path, nbformat.writes(nbformat.from_dict(clean(json.loads(nbformat.writes(nb))))))
+        text = nbformat.writes(nbformat.from_dict(clean(json.loads(nbformat.writes(nb)))))
+        write_atomic(output or path, text if text.endswith("\n") else text + "\n")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kilobytes on Linux
     return {"notebook": str(path), "seconds": seconds, "peak_mb": peak_kb / 1024, "error": error,
             "stalls": client.stalls, "missed_wakeups": client.missed_wakeups}
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder: never half a file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _child(path: Path, env: dict[str, str] | None, timeout: int, write: bool, output: Path | None,
