@@ -29,6 +29,9 @@ _REBUILD = (
 )
 
 #: The nationalities the shipped file holds.
+#: The longest name read (the shipped file's longest has 21 characters): every row is padded to the
+#: longest name, so one absurd line must not cost gigabytes.
+MAX_NAME_LENGTH = 64
 NATIONALITIES = ("Czech", "Dutch", "English", "Finnish", "French", "German", "Irish", "Italian", "Spanish",
                  "Swedish")
 
@@ -66,6 +69,8 @@ def read_surname_rows(path: str | Path | None = None) -> list[tuple[str, str, st
             problem = f"expected name,nationality,split with split one of {', '.join(SPLITS)}, got {row!r}"
         elif row[1] not in NATIONALITIES:
             problem = f"nationality must be one of {', '.join(NATIONALITIES)}, got {row[1]!r}"
+        elif len(row[0]) > MAX_NAME_LENGTH:
+            problem = f"a name of {len(row[0]):,} characters ({row[0][:20]!r}…): at most {MAX_NAME_LENGTH} are read"
         elif any(unicodedata.category(c).startswith("C") for c in row[0]):
             problem = f"the name {row[0]!r} holds a control or invisible character"
         elif row[0] in split_of and split_of[row[0]][0] != row[2]:
@@ -78,6 +83,10 @@ def read_surname_rows(path: str | Path | None = None) -> list[tuple[str, str, st
     missing = [s for s in SPLITS if not any(r[2] == s for r in rows)]
     if missing:
         raise SurnameFileError(f"{path} has no rows in split(s) {', '.join(missing)}. {_REBUILD}")
+    untrained = sorted({r[1] for r in rows} - {r[1] for r in rows if r[2] == "train"})
+    if untrained:  # its names could not be learned, and the other nationalities' numbers would shift
+        raise SurnameFileError(f"{path}: nationality {', '.join(untrained)} has names in val/test but none in "
+                               f"train. {_REBUILD}")
     return rows
 
 

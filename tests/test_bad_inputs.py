@@ -15,6 +15,7 @@ from torch import nn
 import seqtips as st
 from seqtips import verdict
 from seqtips.lessons.nb01_gated import hidden_state_gradients
+from seqtips.lessons.nb02_gru_lstm import time_calls
 from seqtips.surnames import SurnameFileError, read_surname_rows
 
 
@@ -102,6 +103,14 @@ CASES = [
       for v in ("-1", str(2**32), str(2**64), "abc")],
     ("seed_everything-2**32", ValueError, ["seed", str(2**32)], lambda c: st.seed_everything(2**32)),
     ("seeds-past-2**32", ValueError, ["base", str(2**32)], lambda c: st.seeds(2, base=2**32 - 1)),
+    # unbounded work: refused at the door, before any allocation
+    ("make_model-num_layers-10**5", ValueError, ["num_layers", "<= 64", "100000"],
+     lambda c: st.make_model("gru", 2, 4, num_layers=10**5)),
+    ("seeds-10**9", ValueError, ["n", "10000", str(10**9)], lambda c: st.seeds(10**9)),
+    ("time_calls-repeats-10**7", ValueError, ["repeats", "<= 10000", str(10**7)],
+     lambda c: time_calls({"noop": lambda: None}, repeats=10**7)),
+    ("plot_norm_histogram-bins-10**9", ValueError, ["bins", "<= 1000", str(10**9)],
+     lambda c: st.plot_norm_histogram(None, [1.0, 2.0], bins=10**9)),
     ("get_device-tpu", ValueError, ["name", "'tpu'", "'cpu'"], lambda c: st.get_device("tpu")),
     ("SEQTIPS_DEVICE=cuda-without-cuda", RuntimeError, ["SEQTIPS_DEVICE", "sees none", "SEQTIPS_DEVICE=cpu"],
      _cuda_on_a_cpu_only_machine),
@@ -134,6 +143,10 @@ CASES = [
      lambda c: _surnames(c, ["Ab,Irish,train", "Cd,Klingon,val", "Ef,Dutch,test"])),
     ("surnames-name-in-two-splits", SurnameFileError, [*SURNAME_FILE, "line 4", "'Ab'", "train", "test"],
      lambda c: _surnames(c, ["Ab,Irish,train", "Cd,Dutch,val", "Ab,Irish,test"])),
+    ("surnames-name-too-long", SurnameFileError, [*SURNAME_FILE, "line 3", "130,000 characters", "at most 64"],
+     lambda c: _surnames(c, ["Ab,Irish,train", "X" * 130_000 + ",Dutch,val", "Ef,Dutch,test"])),
+    ("surnames-nationality-not-in-train", SurnameFileError, ["bad_surnames.csv", "nationality Dutch", "none in train"],
+     lambda c: _surnames(c, ["Ab,Irish,train", "Cd,Dutch,val", "Ef,Irish,test"])),
     ("surnames-control-character", SurnameFileError, [*SURNAME_FILE, "line 2", "control"],
      lambda c: _surnames(c, ["A\x07b,Irish,train", "Cd,Dutch,val", "Ef,Dutch,test"])),
 ]

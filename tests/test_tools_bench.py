@@ -118,6 +118,23 @@ def test_main_rejects_a_cpu_it_cannot_use(notebooks, capsys):
     assert "--cpu must be one of" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--timeout", "0"], "--timeout must be from 1 to 86400 seconds per cell, got 0"),
+    (["--timeout", "-5"], "--timeout must be from 1 to 86400"),
+    (["--seed", "-1"], "--seed must be from 0 to 4294967295, got -1"),
+    (["--seed", str(2**32)], "--seed must be from 0 to 4294967295"),
+    (["--json", "{tmp}/no/such/folder/b.json"], "--json: the folder {tmp}/no/such/folder does not exist"),
+    (["--json", "{tmp}"], "--json must be a file, got the folder {tmp}"),
+])
+def test_main_refuses_bad_arguments_before_running_anything(monkeypatch, notebooks, tmp_path, capsys, extra, message):
+    monkeypatch.setattr(bench, "execute", lambda *a, **k: pytest.fail("nothing may run"))
+    monkeypatch.setattr(bench.reference, "measure", lambda *a, **k: pytest.fail("nothing may run"))
+    with pytest.raises(SystemExit) as exit:
+        bench.main([str(notebooks[0]), *(a.format(tmp=tmp_path) for a in extra)])
+    assert exit.value.code == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+
+
 def test_main_needs_notebooks(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit):

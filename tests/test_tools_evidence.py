@@ -168,9 +168,13 @@ def repo(tmp_path, monkeypatch):
         (["--base", "-1"], "--base must be from 0"),
         (["--base", str(2**32 - 1), "--seeds", "2"], "--base must be from 0 to 4294967294 for 2 seeds"),
         (["--seeds", "many"], "invalid int value: 'many'"),
+        (["--timeout", "0"], "--timeout must be from 1 to 86400 seconds per cell, got 0"),
+        (["--timeout", "-5"], "--timeout must be from 1 to 86400"),
+        (["--out", "notes.txt"], "--out must be a folder, got the file notes.txt"),
     ],
 )
 def test_main_refuses_bad_arguments_before_running_anything(repo, monkeypatch, capsys, argv, message):
+    (repo / "notes.txt").write_text("a file where the report folder was asked for")
     monkeypatch.setattr(evidence, "run_one", lambda *a, **k: pytest.fail("nothing may run"))
     with pytest.raises(SystemExit) as exit:
         evidence.main(argv)

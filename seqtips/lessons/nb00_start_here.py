@@ -18,8 +18,8 @@ import torch
 from .. import _check
 from ..data import adding_batches, adding_problem
 from ..models import SequenceModel
-from ..tools.evidence import load_records
 from ..training import History, mse_evaluator, train
+from ..verdict import load_records
 
 REPORT_URL = "evidence/README.md"
 

@@ -45,6 +45,10 @@ def synchronize(device: torch.device | str | None = None) -> None:
         torch.mps.synchronize()
 
 
+#: The most timed rounds (and warm-up calls): a median settles long before, and a typo must not run for days.
+MAX_REPEATS = 10_000
+
+
 def time_calls(
     calls: Mapping[str, Callable[[], Any]],
     warmup: int = 3,
@@ -65,8 +69,8 @@ def time_calls(
     for name, fn in calls.items():
         if not callable(fn):
             raise TypeError(f"calls[{name!r}] must be callable, got {fn!r}")
-    _check.integer("warmup", warmup, 0)
-    _check.integer("repeats", repeats, 1)
+    _check.integer("warmup", warmup, 0, MAX_REPEATS)
+    _check.integer("repeats", repeats, 1, MAX_REPEATS)
     device = _check_device(device)
     for fn in calls.values():
         for _ in range(warmup):

@@ -24,8 +24,8 @@ import os
 import platform
 from pathlib import Path
 
-from . import reference
 from ..verdict import write_atomic
+from . import cli, reference
 from .execute import CELL_TIMEOUT, execute
 
 BUDGET_UNITS = 116.0
@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="save the executed notebooks in place")
     parser.add_argument("--json", type=Path, help="also save the results as JSON in this file")
     args = parser.parse_args(argv)
+    cli.timeout(parser, args.timeout)
+    cli.seed(parser, args.seed)
+    args.json = cli.writable_file(parser, args.json, "--json")
 
     paths = args.notebooks or sorted(Path("notebooks").glob("*.ipynb"))
     if not paths:

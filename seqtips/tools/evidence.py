@@ -22,14 +22,13 @@ import queue
 import re
 import statistics
 import sys
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..runtime import SEED_LIMIT
-from ..verdict import code_hash, write_atomic
-from . import reference
+from ..verdict import code_hash, load_records, read_record, write_atomic
+from . import cli, reference
 from .execute import CELL_TIMEOUT, execute
 
 NOTEBOOKS = Path("notebooks")
@@ -80,30 +79,6 @@ def run_one(notebook: Path, seed: int, records: Path, timeout: int, cores: queue
                      "error": result["error"], "code_hash": code_hash(notebook), "one_core": cpu is not None}
     write_atomic(path, json.dumps(record, indent=1, ensure_ascii=False))
     return record
-
-
-def read_record(path: Path) -> dict | None:
-    """The record in ``path``, or None (with a warning naming the file) when it is not a whole record."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        warnings.warn(f"skipped {path}: not a readable JSON record ({err})", stacklevel=2)
-        return None
-    whole = (isinstance(record, dict) and isinstance(record.get("notebook"), str)
-             and isinstance(record.get("environment"), dict) and isinstance(record.get("claims"), list)
-             and all(isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("kind"), str)
-                     and isinstance(c.get("passed"), bool) and isinstance(c.get("values"), dict)
-                     for c in record["claims"]))
-    if not whole:
-        warnings.warn(f"skipped {path}: not a seqtips record (a notebook name, an environment and claims, "
-                      "each with id, kind, passed and values)", stacklevel=2)
-        return None
-    return record
-
-
-def load_records(records: Path) -> list[dict]:
-    """Every whole record in the folder ``records``; a truncated or foreign file is skipped and named."""
-    return [r for p in sorted(Path(records).glob("*-seed*.json")) if (r := read_record(p)) is not None]
 
 
 def _num(value: float) -> str:
@@ -251,12 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--base must be from 0 to {SEED_LIMIT - args.seeds} for {args.seeds} seeds, got {args.base}")
     if any(not re.fullmatch(r"\d{1,2}", n) for n in args.notebooks or []):
         parser.error(f"--notebooks takes notebook numbers such as 01 04, got {' '.join(args.notebooks)}")
+    cli.timeout(parser, args.timeout)
     try:
         notebooks = find_notebooks(args.notebooks)
     except ValueError as err:
         parser.error(str(err))
-    records = args.out / "records"
-    records.mkdir(parents=True, exist_ok=True)
+    args.out = cli.writable_folder(parser, args.out, "--out")
+    records = cli.writable_folder(parser, args.out / "records", "--out")
     runs = [(nb, seed) for seed in range(args.base, args.base + args.seeds) for nb in notebooks]
     from tqdm import tqdm
 

@@ -266,9 +266,9 @@ def _run(path: Path, timeout: int, write: bool, output: Path | None = None,
     import resource
 
     import nbformat
+    from nbclient.exceptions import CellExecutionError
 
     from ..verdict import write_atomic
-    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
     client = watched_client_class()(nb, timeout=timeout, kernel_name="python3", stall_seconds=stall_seconds,
@@ -344,4 +344,9 @@ if __name__ == "__main__":
     parser.add_argument("--write", action="store_true", help="save the executed, cleaned notebook in place")
     parser.add_argument("--output", type=Path, help="save the executed, cleaned notebook here instead")
     args = parser.parse_args()
+
+    from . import cli
+
+    cli.timeout(parser, args.timeout)
+    args.output = cli.writable_file(parser, args.output, "--output")
     print(json.dumps(_run(args.notebook, args.timeout, args.write, args.output, args.stall_seconds)))

@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import cli
 from .execute import STALL_SECONDS, _child, versions
 
 CELLS = {
@@ -127,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
+    cli.seed(parser, args.seeds, "--seeds")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out = cli.writable_file(parser, args.out, "--out")
     with tempfile.TemporaryDirectory() as tmp:
         paths = [minimal_notebook(args.minimal, args.cells, Path(tmp))] if args.minimal else list(args.notebooks)
         results = soak(paths, args.runs, args.jobs, args.stall_seconds, args.out, args.seeds,
