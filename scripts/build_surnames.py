@@ -22,10 +22,13 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import io
 import random
 import unicodedata
 from collections import Counter
 from pathlib import Path
+
+from seqtips.verdict import write_atomic
 
 LOCALES: dict[str, str] = {
     "cs_CZ": "Czech",
@@ -94,10 +97,11 @@ def main() -> None:
         print(f"note: Faker {faker.VERSION} installed; the shipped file was built with {FAKER_VERSION}")
     rows, dropped = build_rows(args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["name", "nationality", "split"])
-        writer.writerows(rows)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["name", "nationality", "split"])
+    writer.writerows(rows)
+    write_atomic(args.out, text.getvalue())
 
     by_nat = Counter(r[1] for r in rows)
     by_split = Counter(r[2] for r in rows)

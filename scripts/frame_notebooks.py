@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from links import colab_url, install_spec  # noqa: E402  (the one source of where seqtips lives)
 
+from seqtips.verdict import write_atomic  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NAV, INSTALL = "seqtips-nav", "seqtips-install"
 
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         if _normal(new) != _normal(nb):
             stale.append(str(path.relative_to(ROOT)))
             if not args.check:
-                path.write_text(json.dumps(new, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+                write_atomic(path, json.dumps(new, indent=1, ensure_ascii=False) + "\n")
     if args.check and stale:
         print("out of date (run python scripts/frame_notebooks.py):", ", ".join(stale))
         return 1

@@ -19,6 +19,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from seqtips.verdict import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 BRANCH = "main"  # the branch Colab and nbviewer read; Binder follows HEAD
 START, END = "<!-- links:start -->", "<!-- links:end -->"
@@ -223,7 +225,7 @@ def main(argv: list[str]) -> int:
         return 2
     for path, text in rendered().items():
         if path.read_text() != text:
-            path.write_text(text)
+            write_atomic(path, text)
             print(f"rewrote {path.relative_to(ROOT)}")
     frame = ROOT / "scripts" / "frame_notebooks.py"  # the notebooks' install cell and Colab links
     return subprocess.run([sys.executable, str(frame)], check=False).returncode if frame.exists() else 0

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from seqtips.verdict import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCK, BINDER = ROOT / "requirements.txt", ROOT / "binder" / "requirements.txt"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -51,13 +53,13 @@ def compile_lock(pip_compile_args: list[str]) -> None:
     text = TORCH.sub(lambda m: f"torch=={m[1]}" + " " * len(m[2] or ""), LOCK.read_text())
     if re.search(r"^(nvidia-|triton==)", text, re.M):
         sys.exit("the lock pulled CUDA packages: resolve torch to its CPU wheel and run again")
-    LOCK.write_text(text)
+    write_atomic(LOCK, text)
 
 
 def derive_binder() -> None:
     lines = [ln for ln in LOCK.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     body = re.sub(r"^torch==([^\s+]+)(?: {4}(?= ))?", r"torch==\1+cpu", "\n".join(lines), flags=re.M)
-    BINDER.write_text(BINDER_HEADER + body + "\n")
+    write_atomic(BINDER, BINDER_HEADER + body + "\n")
 
 
 if __name__ == "__main__":
