@@ -259,7 +259,7 @@ def test_stalls_are_reported_as_stalls_and_their_time_never_counts(tmp_path):
     assert summary["01_demo"]["stalls"] == [{"seed": 4, "cell": 7, "idle_s": 30.2, "request_unread": False}]
     assert summary["01_demo"]["seconds"] == [12.0, 14.0]  # each the time of the run that finished (the retry)
     text = evidence.report(summary)
-    assert "stalls met: 1" in text and "(26 reference units)" in text
+    assert "stalls met: 1" in text and "max 14 s; median 26 reference units;" in text
     assert "- seed 4: cell 7, idle 30.2 s" in text
     evidence.write_benchmark([stalled, quiet], tmp_path / "benchmark.json")
     saved = json.loads((tmp_path / "benchmark.json").read_text())["notebooks"]["01_demo.ipynb"]

@@ -145,7 +145,9 @@ def report(summary: dict[str, dict], notebooks: Sequence[Path] = (), out: str = 
         lines += [f"## {name}", "",
                   f"{nb['runs']} runs, base seeds {min(nb['seeds'])}–{max(nb['seeds'])}; wall time per run "
                   f"median {_num(statistics.median(secs))} s, max {_num(max(secs))} s"
-                  + (f" ({_num(statistics.median(nb['units']))} reference units)" if nb["units"] else "")
+                  + (f"; median {_num(statistics.median(nb['units']))} reference units"
+                     + ("" if len(nb["units"]) == len(nb["seconds"]) else f" (over the {len(nb['units'])} "
+                        f"run{'s' if len(nb['units']) > 1 else ''} that measured the reference)") if nb["units"] else "")
                   + f"; stalls met: {len(nb['stalls'])}; "
                   f"torch {env.get('torch', '?')} on {env.get('device', '?')} ({env.get('device_name', '?')}), "
                   f"{env.get('torch_threads', '?')} thread(s), {env.get('platform', '?')}; "
@@ -188,8 +190,9 @@ def write_benchmark(records: list[dict], path: Path) -> None:
                    "median over the evidence runs",
         "date": datetime.date.today().isoformat(),
         "notebooks": {name: {"seconds": round(statistics.median(r["seconds"] for r in rs), 1),
-                             **({"units": round(statistics.median(r["units"] for r in rs if "units" in r), 1)}
-                                if any("units" in r for r in rs) else {}),
+                             # units only where every run measured them: a median of a few is not the runs'
+                             **({"units": round(statistics.median(r["units"] for r in rs), 1)}
+                                if all("units" in r for r in rs) else {}),
                              "peak_mb": round(max(r["peak_mb"] for r in rs)), "runs": len(rs),
                              "stalls": sum(len(r.get("stalls", [])) for r in rs)}
                       for name, rs in sorted(runs.items())},
