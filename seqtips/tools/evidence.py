@@ -81,6 +81,16 @@ def run_one(notebook: Path, seed: int, records: Path, timeout: int, cores: queue
     return record
 
 
+def _units_text(units: list[float], runs: int) -> str:
+    """The median in reference units, and over how many runs when not every run measured the reference."""
+    if not units:
+        return ""
+    text = f"; median {_num(statistics.median(units))} reference units"
+    if len(units) < runs:
+        text += f" (over the {len(units)} run{'s' if len(units) > 1 else ''} that measured the reference)"
+    return text
+
+
 def _num(value: float) -> str:
     return f"{value:.3g}" if isinstance(value, (int, float)) else str(value)
 
@@ -145,9 +155,7 @@ def report(summary: dict[str, dict], notebooks: Sequence[Path] = (), out: str = 
         lines += [f"## {name}", "",
                   f"{nb['runs']} runs, base seeds {min(nb['seeds'])}–{max(nb['seeds'])}; wall time per run "
                   f"median {_num(statistics.median(secs))} s, max {_num(max(secs))} s"
-                  + (f"; median {_num(statistics.median(nb['units']))} reference units"
-                     + ("" if len(nb["units"]) == len(nb["seconds"]) else f" (over the {len(nb['units'])} "
-                        f"run{'s' if len(nb['units']) > 1 else ''} that measured the reference)") if nb["units"] else "")
+                  + _units_text(nb["units"], len(nb["seconds"]))
                   + f"; stalls met: {len(nb['stalls'])}; "
                   f"torch {env.get('torch', '?')} on {env.get('device', '?')} ({env.get('device_name', '?')}), "
                   f"{env.get('torch_threads', '?')} thread(s), {env.get('platform', '?')}; "
