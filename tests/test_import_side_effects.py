@@ -66,8 +66,9 @@ def test_importing_seqtips_and_every_submodule_changes_no_process_state():
 def test_setup_changes_threads_denormals_and_style_and_prints_one_line():
     done = run("""
         import seqtips as st
+        from seqtips import plots
         with matplotlib.rc_context():  # what the style alone sets, given back at once
-            st.use_style()
+            plots.use_style()
             styled = snapshot()["rcparams"]
         before = snapshot()
         print("--- setup ---")

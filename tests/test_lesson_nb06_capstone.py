@@ -13,7 +13,7 @@ from seqtips.lessons.nb06_capstone import (
     length_batches,
     sample_names,
 )
-from seqtips.surnames import load_surnames
+from seqtips.lessons.nb06_surnames import load_surnames
 
 
 @pytest.fixture(scope="module")

@@ -152,7 +152,7 @@ def test_exercises_come_after_every_verdict(path):
         source = "".join(cells[i]["source"])
         assert "st.check(" not in source
         assert re.match(r"result = None\b", source), "the placeholder comes first: the cell runs headless"
-        assert f"lesson.check_exercise({number}, result)" in source
+        assert f"exercises.check({number}, result)" in source
         assert cells[i - 1]["cell_type"] == "markdown", "each exercise's task is the markdown cell above it"
         text = "".join(cells[i]["outputs"][0].get("data", {}).get("text/plain", "")) if cells[i]["outputs"] else ""
         assert "not attempted" in text, "committed with the placeholder, the checker says 'not attempted'"
@@ -165,7 +165,7 @@ def test_the_code_hash_ignores_exercise_cells_only(tmp_path):
     after = tmp_path / "b.ipynb"
     for cell in nb["cells"]:
         if EXERCISE in _tags(cell):
-            cell["source"] = "result = 42\nlesson.check_exercise(1, result)"
+            cell["source"] = "result = 42\nexercises.check(1, result)"
     nb["cells"].append({"cell_type": "code", "metadata": {"tags": [EXERCISE]}, "source": "x = 1", "outputs": []})
     after.write_text(json.dumps(nb))
     assert code_hash(before) == code_hash(after)
@@ -186,7 +186,7 @@ def test_solutions_follow_the_template(path):
     assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M)
     everything = "\n".join(code)
     for n in (1, 2):
-        assert f"lesson.check_exercise({n}, result, strict=True)" in everything, "a solution must be able to fail"
+        assert f"exercises.check({n}, result, strict=True)" in everything, "a solution must be able to fail"
     assert "st.check(" not in everything, "solutions hold no verdicts of their own"
     nav = [c for c in nb["cells"] if "seqtips-nav" in _tags(c)]
     assert len(nav) == 2 and nav[0]["source"] == nav[-1]["source"]

@@ -6,6 +6,7 @@ import torch
 
 import seqtips as st
 from seqtips.lessons import nb06_capstone as lesson
+from seqtips.lessons import nb06_surnames
 
 
 def _params(cell, hidden, n_chars=97, n_nat=10, embed=32):
@@ -27,7 +28,7 @@ def test_the_widened_rnn_matches_the_gru_within_one_percent_and_is_still_an_elma
 
 
 def test_the_uniform_baseline_counts_only_symbols_that_can_be_targets():
-    data = st.load_surnames()
+    data = nb06_surnames.load_surnames()
     targets = data.train.targets[data.train.targets != data.vocab.pad_index]
     symbols = set(torch.unique(targets).tolist())
     assert data.vocab.bos_index not in symbols and data.vocab.eos_index in symbols
