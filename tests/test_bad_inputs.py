@@ -5,7 +5,6 @@ ValueError), a device this machine lacks RuntimeError; every message names the a
 variable at fault, so a reader knows what to change.
 """
 
-import copy
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +12,7 @@ import torch
 from torch import nn
 
 import seqtips as st
-from seqtips import runtime, verdict
+from seqtips import runtime
 from seqtips.lessons import nb05_early_stopping as nb05
 from seqtips.lessons.nb02_gru_lstm import time_calls
 from seqtips.lessons.nb06_surnames import SurnameFileError, read_surname_rows
@@ -21,15 +20,9 @@ from seqtips.unrolled import hidden_state_gradients
 
 
 @pytest.fixture
-def ctx(tmp_path, monkeypatch):
+def ctx(tmp_path, clean_env, fresh_record):
     """What a row may use: a scratch folder, the environment, and a fresh verdict record."""
-    for env in ("SEQTIPS_DEVICE", "SEQTIPS_SEED", "SEQTIPS_THREADS", "SEQTIPS_RECORD"):
-        monkeypatch.delenv(env, raising=False)
-    saved = copy.deepcopy(verdict._run)
-    verdict.start("00_bad_inputs", torch.device("cpu"), 0)
-    yield SimpleNamespace(tmp_path=tmp_path, monkeypatch=monkeypatch)
-    verdict._run.clear()
-    verdict._run.update(saved)
+    return SimpleNamespace(tmp_path=tmp_path, monkeypatch=clean_env)
 
 
 def _model(seed=0):
@@ -60,7 +53,7 @@ def _setup_with_threads(ctx, value):
 
 def _base_seed_from(ctx, value):
     ctx.monkeypatch.setenv("SEQTIPS_SEED", value)
-    st.base_seed()
+    runtime.base_seed()
 
 
 def _surnames(ctx, rows):

@@ -13,8 +13,17 @@ from seqtips.verdict import code_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-COMPANIONS = {p.stem: p.stem for p in (ROOT / "seqtips" / "lessons").glob("nb[0-9][0-9]_*.py")}
+COMPANIONS = {p.stem for p in (ROOT / "seqtips" / "lessons").glob("nb[0-9][0-9]_*.py")}
 EVIDENCE = ROOT / "evidence"
+
+
+def imports_its_companion(setup: str, number: str) -> None:
+    """The set-up cell imports notebook ``number``'s companion as ``lesson``, and that companion exists."""
+    found = re.search(r"^from seqtips\.lessons import (nb\d\d_\w+) as lesson$", setup, re.M)
+    assert found, "the set-up cell must import the notebook's companion: from seqtips.lessons import nbNN_… as lesson"
+    assert found[1].startswith(f"nb{number}_"), f"notebook {number} imports another notebook's companion, {found[1]}"
+    assert found[1] in COMPANIONS, (f"no companion seqtips/lessons/{found[1]}.py; notebook {number}'s are "
+                                    f"{sorted(c for c in COMPANIONS if c.startswith(f'nb{number}_')) or 'missing'}")
 
 
 def _cells(path, kind):
@@ -31,13 +40,12 @@ def test_frame_script_finds_every_notebook_up_to_date():
 def test_notebook_follows_the_template(path):
     code = _cells(path, "code")
     number = path.name[:2]
-    companion = next(name for name in COMPANIONS if name.startswith(f"nb{number}_"))
-    setup = next(c for c in code if "import seqtips as st" in c)
-    assert f"from seqtips.lessons import {companion} as lesson" in setup
+    setup = next((c for c in code if "import seqtips as st" in c), "")
+    imports_its_companion(setup, number)
     assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M), "setup: device = st.setup(<notebook>)"
-    assert "st.seeds(" in setup or "st.base_seed()" in setup
+    assert "st.seeds(" in setup, "the set-up cell draws the run's seeds: SEEDS = st.seeds(n)"
     everything = "\n".join(code)
-    assert "st.get_device(" not in everything and "describe_runtime" not in everything
+    assert "get_device(" not in everything and "describe_runtime" not in everything
     assert re.findall(r'st\.check\(\s*"[a-z0-9-]+"', everything), "verdicts are st.check(id, ...)"
     nav = [c for c in json.loads(path.read_text())["cells"] if "seqtips-nav" in c["metadata"].get("tags", [])]
     assert len(nav) == 2 and nav[0]["source"] == nav[-1]["source"], "one navigation bar, top and bottom"
@@ -106,6 +114,7 @@ def _normalised(path):
     return out
 
 
+@pytest.mark.slow  # runs a child process
 def test_reexecuting_a_notebook_changes_only_figures_and_timings(tmp_path):
     from seqtips.tools.execute import execute
 
@@ -180,9 +189,8 @@ def test_solutions_follow_the_template(path):
     nb = json.loads(path.read_text())
     code = _cells(path, "code")
     number = path.name[:2]
-    companion = next(name for name in COMPANIONS if name.startswith(f"nb{number}_"))
-    setup = next(c for c in code if "import seqtips as st" in c)
-    assert f"from seqtips.lessons import {companion} as lesson" in setup
+    setup = next((c for c in code if "import seqtips as st" in c), "")
+    imports_its_companion(setup, number)
     assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M)
     everything = "\n".join(code)
     for n in (1, 2):
@@ -205,3 +213,13 @@ def test_solutions_committed_executed_and_clean(path):
     shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
     for n in (1, 2):
         assert f"✔ Exercise {path.name[:2]}.{n}: shows the effect." in shown
+
+
+def test_a_missing_or_foreign_companion_is_named():
+    with pytest.raises(AssertionError, match="no companion seqtips/lessons/nb07_gone.py; notebook 07's are missing"):
+        imports_its_companion("from seqtips.lessons import nb07_gone as lesson", "07")
+    with pytest.raises(AssertionError, match="imports another notebook's companion, nb01_gated"):
+        imports_its_companion("from seqtips.lessons import nb01_gated as lesson", "04")
+    with pytest.raises(AssertionError, match="must import the notebook's companion"):
+        imports_its_companion("import seqtips as st", "04")
+    imports_its_companion("from seqtips.lessons import nb06_capstone as lesson", "06")  # the real one passes

@@ -18,10 +18,8 @@ def no_cuda(monkeypatch):
 
 
 @pytest.fixture
-def restore_process_state(monkeypatch):
+def restore_process_state(clean_env):
     """st.setup changes process-wide state: give it back after the test."""
-    for env in ("SEQTIPS_DEVICE", "SEQTIPS_SEED", "SEQTIPS_THREADS", "SEQTIPS_RECORD"):
-        monkeypatch.delenv(env, raising=False)
     threads, rc, run = torch.get_num_threads(), dict(matplotlib.rcParams), copy.deepcopy(verdict._run)
     yield
     torch.set_num_threads(threads)
@@ -99,14 +97,14 @@ def test_get_device_missing_mps(monkeypatch):
 
 def test_base_seed(monkeypatch):
     monkeypatch.delenv("SEQTIPS_SEED", raising=False)
-    assert st.base_seed() == 0
+    assert runtime.base_seed() == 0
     assert st.seeds(3) == [0, 1, 2]  # base seed 0 keeps the seeds 0, 1, 2
     monkeypatch.setenv("SEQTIPS_SEED", " 1234 ")
-    assert st.base_seed() == 1234
+    assert runtime.base_seed() == 1234
     assert st.seeds(3) == [123400, 123401, 123402]  # base seed 1234's own block
     assert st.seeds(2, base=7) == [700, 701]
     monkeypatch.setenv("SEQTIPS_SEED", str(2**32 - 1))
-    assert st.base_seed() == 2**32 - 1
+    assert runtime.base_seed() == 2**32 - 1
     assert st.seeds(1) == [(2**32 - 1) % runtime.BLOCKS * 100]  # every base seed works; seeds stay below 2**30
     assert st.seeds(1)[0] < runtime.STREAM_SIZE
 
@@ -129,7 +127,7 @@ def test_base_seeds_share_no_seed():
 def test_base_seed_bad(monkeypatch, bad):
     monkeypatch.setenv("SEQTIPS_SEED", bad)
     with pytest.raises(ValueError, match="SEQTIPS_SEED"):
-        st.base_seed()
+        runtime.base_seed()
 
 
 @pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-1, ValueError), (1.0, TypeError), (True, TypeError)])

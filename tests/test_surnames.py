@@ -15,9 +15,9 @@ from seqtips.lessons.nb06_surnames import (
 )
 
 
-@pytest.fixture(scope="module")
-def data():
-    return load_surnames()
+@pytest.fixture
+def data(surnames):
+    return surnames
 
 
 def write(tmp_path, text, name="s.csv"):
