@@ -254,6 +254,8 @@ def test_ci_installs_the_lock_and_checks_everything():
     assert "pip install --quiet -r requirements.txt" in ci
     assert "ruff check seqtips tests scripts notebooks solutions" in ci
     assert "python scripts/links.py --check" in ci
+    assert "python scripts/check_widgets_in_lab.py notebooks/0[1-6]_*.ipynb" in ci  # the browser check runs
+    assert "apt-get install -y -q chromium" in ci and '"playwright==' in ci
     assert ci.rstrip().splitlines()[-1] == "pytest"
 
 

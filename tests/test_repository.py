@@ -18,7 +18,7 @@ def test_binder_runtime_is_the_tested_python():
 
 def test_readme_gives_both_commands():
     readme = (ROOT / "README.md").read_text()
-    assert "pip install -r requirements.txt" in readme
+    assert "pip install -r requirements.txt" in readme and "pip install -r binder/requirements.txt" in readme
     assert "jupyter lab notebooks/" in readme
     assert re.search(r"^pytest$", readme, re.M)
     for nb in NOTEBOOKS:
