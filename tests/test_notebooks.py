@@ -1,5 +1,6 @@
 """Every notebook on one template, committed clean, and covered by an up-to-date evidence report."""
 
+import ast
 import json
 import re
 import subprocess
@@ -190,7 +191,9 @@ def test_solutions_follow_the_template(path):
     code = _cells(path, "code")
     number = path.name[:2]
     setup = next((c for c in code if "import seqtips as st" in c), "")
-    imports_its_companion(setup, number)
+    assert f"from seqtips.exercises import nb{number} as exercises" in setup, "a solution runs its exercises' checker"
+    if "lesson." in "\n".join(code):  # what it takes from its notebook's companion, it takes from that one
+        imports_its_companion(setup, number)
     assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M)
     everything = "\n".join(code)
     for n in (1, 2):
@@ -223,3 +226,53 @@ def test_a_missing_or_foreign_companion_is_named():
     with pytest.raises(AssertionError, match="must import the notebook's companion"):
         imports_its_companion("import seqtips as st", "04")
     imports_its_companion("from seqtips.lessons import nb06_capstone as lesson", "06")  # the real one passes
+
+
+def setup_constants(path: Path) -> dict[str, str]:
+    """Upper-case names a notebook assigns at the top level of a code cell (``A = 1``, ``A, B = 1, 2``), as source."""
+    found: dict[str, str] = {}
+    for source in _cells(path, "code"):
+        source = "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+        for node in ast.parse(source).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target, value = node.targets[0], node.value
+            pairs = (zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                     and len(target.elts) == len(value.elts) else [(target, value)])
+            found.update({t.id: ast.unparse(v) for t, v in pairs if isinstance(t, ast.Name) and t.id.isupper()})
+    return found
+
+
+#: Where a solution deliberately differs from its notebook, and why.
+DECLARED = {("06", "SEEDS"): "two seeds: both recipes on three would not fit the solutions' minute on one core"}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_a_solution_uses_its_notebooks_constants(path):
+    notebook = ROOT / "notebooks" / path.name.replace("_solutions", "")
+    theirs, mine = setup_constants(notebook), setup_constants(path)
+    shared = sorted(set(theirs) & set(mine))
+    assert shared, "a solution works on its notebook's set-up: it names the same constants"
+    differ = {k: (theirs[k], mine[k]) for k in shared if theirs[k] != mine[k] and (path.name[:2], k) not in DECLARED
+              and _literal(theirs[k]) and _literal(mine[k])}
+    assert not differ, f"{path.name} gives its notebook's constants other values (notebook, solution): {differ}"
+
+
+def _literal(source: str) -> bool:
+    try:
+        ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return False
+    return True
+
+
+def test_the_constants_check_sees_a_drift(tmp_path):
+    def notebook(name, code):
+        path = tmp_path / name
+        path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": code}]}))
+        return path
+
+    a = setup_constants(notebook("a.ipynb", "SEQ_LEN, BATCH = 30, 64\nHIDDEN = {'rnn': 66}\nx = 1"))
+    b = setup_constants(notebook("b.ipynb", "SEQ_LEN, BATCH = 30, 64\nHIDDEN = 66"))
+    assert a == {"SEQ_LEN": "30", "BATCH": "64", "HIDDEN": "{'rnn': 66}"}
+    assert {k for k in set(a) & set(b) if a[k] != b[k]} == {"HIDDEN"}
