@@ -289,18 +289,44 @@ def test_stalls_are_reported_as_stalls_and_their_time_never_counts(tmp_path):
     assert saved == {"seconds": 13.0, "units": 26.0, "peak_mb": 300, "runs": 2, "stalls": 1}
 
 
-def test_the_start_page_summary_skips_a_bad_record_and_names_it(tmp_path):
+def test_the_start_page_summary_renders_summary_json_from_the_confirmation_first(tmp_path):
     from seqtips.lessons import nb00_start_here
 
     (tmp_path / "records").mkdir()
-    for r in records():
+    for r in ranged_records() + [rec("02_other", 1, [claim("s", True, {"y": 2.0}, kind="sanity")])]:
         path = evidence.record_path(tmp_path / "records", tmp_path / f"{r['notebook']}.ipynb",
                                     r["environment"]["base_seed"])
         path.write_text(json.dumps(r))
     (tmp_path / "records" / "01_demo-seed9.json").write_text("{")
-    with pytest.warns(UserWarning, match="01_demo-seed9.json"):
-        table = nb00_start_here.evidence_summary(tmp_path)
-    assert "| 01_demo | `a` | 2 of 3 | x: 1.5 (1 – 5) |" in table
+    with pytest.warns(UserWarning, match="01_demo-seed9.json"):  # the tool skips a bad record and names it
+        evidence.write_reports(tmp_path, evidence.load_records(tmp_path / "records"), [], None)
+    lines = nb00_start_here.evidence_summary(tmp_path).splitlines()
+    assert lines[0] == ("From the **confirmation** runs (base seeds 1000–1019: run after the thresholds were frozen) "
+                        "for 01_demo; the **calibration** runs (base seeds 0–19: thresholds may have been chosen on "
+                        "these) for 02_other.")
+    assert lines[2] == "| notebook | claim | held (95 % interval) | closest margin | effect: median (95 % interval) |"
+    assert lines[4:] == [
+        "| 01_demo | `a` | 2 of 2 (0.158–1) | 2.5 (seed 1000) | x: 4 (no 95 % interval from 2 runs: 6 are needed) |",
+        "| 02_other | `a` | 1 of 2 (0.0126–0.987); 1 not reached | — | y: 1 (no 95 % interval from 1 run: 6 are "
+        "needed) |"]  # the confirmation's numbers for 01 (not its calibration's), and no sanity check
+
+
+def test_the_start_page_summary_says_when_there_is_no_confirmation_or_no_summary(tmp_path):
+    from seqtips.lessons import nb00_start_here
+
+    evidence.write_reports(tmp_path, records(), [], None)
+    first = nb00_start_here.evidence_summary(tmp_path).splitlines()[0]
+    assert first.startswith("From the **calibration** runs (base seeds 0–19: thresholds may have been chosen")
+    assert first.endswith("No confirmation run yet: these are the runs the thresholds were set on, not a test of them.")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert nb00_start_here.evidence_summary(empty).startswith(f"No evidence found in `{empty}` (no `summary.json`)")
+    (empty / "summary.json").write_text('{"notebooks": {"01_demo": {"calibration": {"claims": {"a": {}}}}}}')
+    with pytest.warns(UserWarning, match="not a seqtips evidence summary"):
+        assert nb00_start_here.evidence_summary(empty).startswith("No evidence found")
+    (empty / "summary.json").write_text("{")
+    with pytest.warns(UserWarning, match="summary.json: not readable JSON"):
+        assert nb00_start_here.evidence_summary(empty).startswith("No evidence found")
 
 # --- ranges, intervals, margins and effects ------------------------------------------------------------------
 
