@@ -293,7 +293,8 @@ def test_the_start_page_summary_renders_summary_json_from_the_confirmation_first
     from seqtips.lessons import nb00_start_here
 
     (tmp_path / "records").mkdir()
-    for r in ranged_records() + [rec("02_other", 1, [claim("s", True, {"y": 2.0}, kind="sanity")])]:
+    for r in ranged_records() + [rec("02_other", 1, [claim("s", True, {"y": 2.0}, kind="sanity")]),
+                                 rec("00_start", 0, [claim("s", True, {"y": 2.0}, kind="sanity")])]:
         path = evidence.record_path(tmp_path / "records", tmp_path / f"{r['notebook']}.ipynb",
                                     r["environment"]["base_seed"])
         path.write_text(json.dumps(r))
@@ -308,7 +309,7 @@ def test_the_start_page_summary_renders_summary_json_from_the_confirmation_first
     assert lines[4:] == [
         "| 01_demo | `a` | 2 of 2 (0.158–1) | 2.5 (seed 1000) | x: 4 (no 95 % interval from 2 runs: 6 are needed) |",
         "| 02_other | `a` | 1 of 2 (0.0126–0.987); 1 not reached | — | y: 1 (no 95 % interval from 1 run: 6 are "
-        "needed) |"]  # the confirmation's numbers for 01 (not its calibration's), and no sanity check
+        "needed) |"]  # the confirmation's numbers for 01 (not its calibration's), no sanity check, no 00_start
 
 
 def test_the_start_page_summary_says_when_there_is_no_confirmation_or_no_summary(tmp_path):
@@ -317,7 +318,7 @@ def test_the_start_page_summary_says_when_there_is_no_confirmation_or_no_summary
     evidence.write_reports(tmp_path, records(), [], None)
     first = nb00_start_here.evidence_summary(tmp_path).splitlines()[0]
     assert first.startswith("From the **calibration** runs (base seeds 0–19: thresholds may have been chosen")
-    assert first.endswith("No confirmation run yet: these are the runs the thresholds were set on, not a test of them.")
+    assert first.endswith("No confirmation run yet: read these as how the claims were set, not as a test of them.")
     empty = tmp_path / "empty"
     empty.mkdir()
     assert nb00_start_here.evidence_summary(empty).startswith(f"No evidence found in `{empty}` (no `summary.json`)")
@@ -575,3 +576,21 @@ def test_git_commit_outside_a_checkout_is_unknown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert evidence.git_commit() == "unknown" and evidence.git_changes([tmp_path]) is None
+
+
+def test_summary_problems_name_a_missing_summary_a_missing_notebook_and_stale_code(tmp_path):
+    nb = tmp_path / "01_demo.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb)
+    other = tmp_path / "02_other.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y = 2")]), other)
+    assert evidence.summary_problems(tmp_path, [nb]) == [
+        f"{tmp_path}/summary.json is missing: python -m seqtips.evidence --report-only --out {tmp_path.as_posix()} "
+        "writes it from the records"]
+    runs = [rec("01_demo", s, [claim("a", True)], code=verdict.code_hash(nb)) for s in (0, 1000)]
+    runs.append(rec("01_demo", 1, [claim("a", True)], code="0123456789ab"))  # an old calibration run: not headline
+    evidence.write_reports(tmp_path, runs, [], None)
+    assert evidence.summary_problems(tmp_path, [nb]) == []
+    assert evidence.summary_problems(tmp_path, [other]) == [f"{tmp_path}/summary.json has no runs of 02_other"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 2")]), nb)
+    [stale] = evidence.summary_problems(tmp_path, [nb])
+    assert "gives 01_demo's confirmation runs at code" in stale and verdict.code_hash(nb) in stale

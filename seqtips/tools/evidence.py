@@ -592,6 +592,28 @@ def confirmation_problems(folder: Path, notebooks: Sequence[Path]) -> list[str]:
     return problems
 
 
+def summary_problems(folder: Path, notebooks: Sequence[Path]) -> list[str]:
+    """What makes ``folder/summary.json`` (which the start page reads) stale for ``notebooks``; empty when current.
+
+    It must exist, and give each notebook's headline runs at the notebook's current code hash.
+    """
+    path = Path(folder) / SUMMARY
+    if not path.is_file():
+        return [f"{path} is missing: python -m seqtips.evidence --report-only --out {Path(folder).as_posix()} "
+                "writes it from the records"]
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    problems = []
+    for nb in notebooks:
+        head = summary.get("headline", {}).get(nb.stem)
+        hashes = summary.get("notebooks", {}).get(nb.stem, {}).get(head, {}).get("code_hashes")
+        if head is None:
+            problems.append(f"{path} has no runs of {nb.stem}")
+        elif hashes != [code_hash(nb)]:
+            problems.append(f"{path} gives {nb.stem}'s {head} runs at code {hashes}, but its code is now "
+                            f"{code_hash(nb)}: rerun its evidence")
+    return problems
+
+
 def write_benchmark(records: list[dict], path: Path) -> None:
     """Per notebook, the median wall time and the largest peak memory of the runs pinned to one core."""
     runs: dict[str, list[dict]] = {}
