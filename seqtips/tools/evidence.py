@@ -681,7 +681,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--range", choices=list(RANGES),
                         help=f"a named range of base seeds: calibration ({CALIBRATION.start}–{CALIBRATION.stop - 1}) "
                              f"or confirmation ({CONFIRMATION.start}–{CONFIRMATION.stop - 1}; needs --freeze first)")
-    parser.add_argument("--seeds", type=int, help="ad hoc: number of base seeds N (default 20)")
+    parser.add_argument("--seeds", type=int,
+                        help="ad hoc: number of base seeds N (default 20; with neither --base nor --seeds: the "
+                             "calibration range)")
     parser.add_argument("--base", type=int, help="ad hoc: first base seed B (default 0)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once, one torch thread each")
     parser.add_argument("--out", type=Path, default=Path("evidence-run"), help="report folder (default evidence-run)")
