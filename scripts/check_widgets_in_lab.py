@@ -25,7 +25,8 @@ the working tree's notebooks and this checkout's ``seqtips``. JupyterLab listens
 random token, its own settings (news pop-up and update checks off, notebook windowing off so that every
 cell is in the page) and a throw-away notebook trust database. Every process started is stopped at the end.
 
-Not run by CI: it needs Chromium and Playwright's Python API, which are not project requirements::
+Run by CI (``.ci/run``, on notebooks 01–06). It needs Chromium and Playwright's Python API, which are not
+requirements of the notebooks; CI installs both the same way::
 
     apt-get install -y chromium          # the browser (Debian package), launched from /usr/bin/chromium
     pip install playwright               # the Python API only; `playwright install` is not needed

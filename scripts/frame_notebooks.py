@@ -3,8 +3,10 @@
     python scripts/frame_notebooks.py           # rewrite the generated cells of notebooks/ and solutions/
     python scripts/frame_notebooks.py --check   # exit 1 and name every notebook that is out of date
 
-The notebook list is notebooks/*.ipynb in name order: a new notebook is one file plus a rerun of
-this script. The solutions, solutions/NN_name_solutions.ipynb, get a bar of their own: back to the
+The notebook list and its order come from scripts/catalogue.toml (the start page, the tips, then the
+capstone, whatever their numbers): a new notebook is one file, one catalogue entry and a rerun of this
+script. The start page's table "the tips at a glance" (the markdown cell tagged ``seqtips-tips``) is
+rendered from the same catalogue. The solutions, solutions/NN_name_solutions.ipynb, get a bar of their own: back to the
 notebook whose exercises they solve, and on to the other solutions. Only the generated cells
 change (markdown cells tagged ``seqtips-nav``, the code cell tagged ``seqtips-install``); outputs
 and everything else stay as they are.
@@ -13,24 +15,26 @@ and everything else stay as they are.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from links import colab_url, install_spec  # noqa: E402  (the one source of where seqtips lives)
+from links import catalogue, colab_url, install_spec, render_glance  # noqa: E402  (one source for both scripts)
 
 from seqtips.verdict import write_atomic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-NAV, INSTALL = "seqtips-nav", "seqtips-install"
+NAV, INSTALL, GLANCE = "seqtips-nav", "seqtips-install", "seqtips-tips"
 
 
 SOLVED = "_solutions"  # solutions/<notebook's stem>_solutions.ipynb
 
 
 def notebooks(root: Path = ROOT) -> list[Path]:
-    return sorted((root / "notebooks").glob("*.ipynb"))
+    """The notebooks in reading order (scripts/catalogue.toml): the start page, the tips, the capstone."""
+    return [e["path"] for e in catalogue(root)]
 
 
 def solutions(root: Path = ROOT) -> list[Path]:
@@ -80,6 +84,7 @@ def _tagged(cell: dict, tag: str) -> bool:
 def framed(nb: dict, path: Path, paths: list[Path], bar: str | None = None) -> dict:
     """``nb`` with its generated cells replaced by the current ones (``bar``: default, the notebooks' bar)."""
     bar = nav_bar(path, paths) if bar is None else bar
+    nb = copy.deepcopy(nb)  # the caller compares the result with what it gave
     nav = {"cell_type": "markdown", "id": "seqtips-nav-top", "metadata": {"tags": [NAV]}, "source": bar}
     cells = [c for c in nb["cells"] if not _tagged(c, NAV)]
     installs = [c for c in cells if _tagged(c, INSTALL)]
@@ -89,6 +94,9 @@ def framed(nb: dict, path: Path, paths: list[Path], bar: str | None = None) -> d
     cells = [c for c in cells if not _tagged(c, INSTALL)]
     first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
     cells.insert(first_code, install)
+    for cell in cells:  # the start page's table of the tips, rendered from the catalogue
+        if _tagged(cell, GLANCE):
+            cell["source"] = render_glance(path.parents[1])
     out = dict(nb)
     out["cells"] = [nav, *cells, dict(nav, id="seqtips-nav-bottom", metadata={"tags": [NAV]})]
     return out

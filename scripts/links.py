@@ -6,7 +6,9 @@
 
 The README block between the `links:start` / `links:end` markers holds the Binder badge, one row per
 notebook (Binder, Colab, nbviewer, measured minutes from evidence/benchmark.json) and the "last verified"
-line from evidence/drift.txt. Importable: `colab_url(name)`, `install_spec()`, … read the same setting.
+line from evidence/drift.txt; the `tips` and `exercises` blocks are the table of tips (from
+scripts/catalogue.toml, which also orders every list and navigation bar) and the exercise list (from
+the notebooks' exercise cells). Importable: `colab_url(name)`, `install_spec()`, … read the same setting.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from seqtips.verdict import write_atomic
 ROOT = Path(__file__).resolve().parents[1]
 BRANCH = "main"  # the branch Colab and nbviewer read; Binder follows HEAD
 START, END = "<!-- links:start -->", "<!-- links:end -->"
+TIPS = ("<!-- tips:start -->", "<!-- tips:end -->")
+EXERCISES = ("<!-- exercises:start -->", "<!-- exercises:end -->")
+CATALOGUE = Path("scripts") / "catalogue.toml"
+KINDS = ("start", "tip", "capstone")  # the reading order: the start page, the tips, then the capstone
 START_PAGE = "00_start_here.ipynb"
 # A link to a copy of this project somewhere: a GitHub repository, or a launcher that opens one.
 LINK = re.compile(
@@ -76,6 +82,65 @@ def derived_urls(root: Path = ROOT) -> dict[str, str]:
 # --- the README block -------------------------------------------------------------------------------
 
 
+def catalogue(root: Path = ROOT) -> list[dict]:
+    """scripts/catalogue.toml's entries in reading order, each with its ``path``; it and notebooks/ must agree."""
+    entries = tomllib.loads((root / CATALOGUE).read_text(encoding="utf-8")).get("notebook", [])
+    listed = [e.get("file") for e in entries]
+    on_disk = {p.name for p in (root / "notebooks").glob("*.ipynb")}
+    problems = [f"{name} is in notebooks/ but not in {CATALOGUE}" for name in sorted(on_disk - set(listed))]
+    problems += [f"{CATALOGUE} lists {name}, which is not in notebooks/" for name in listed if name not in on_disk]
+    problems += [f"{CATALOGUE} lists {name} twice" for name in sorted(set(listed)) if listed.count(name) > 1]
+    for e in entries:
+        if e.get("kind") not in KINDS:
+            problems.append(f"{CATALOGUE}: {e.get('file')} has kind {e.get('kind')!r}, expected one of {KINDS}")
+        elif e["kind"] != "start":
+            problems += [f"{CATALOGUE}: {e['file']} lacks {k!r}" for k in ("tip", "see", "start_from", "not_helped")
+                         if not e.get(k)]
+    if problems:
+        raise ValueError("; ".join(problems))
+    ordered = sorted(entries, key=lambda e: (KINDS.index(e["kind"]), e["file"]))
+    return [dict(e, path=root / "notebooks" / e["file"]) for e in ordered]
+
+
+def exercise_titles(path: Path) -> list[str]:
+    """The titles of a notebook's exercises, from its cells that open with ``**Exercise N — title.**``."""
+    titles = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            m = re.match(r"\*\*Exercise (\d+) — (.+?)\.?\*\*", "".join(cell["source"]))
+            titles += [m[2]] if m else []
+    return titles
+
+
+def render_tips(root: Path = ROOT) -> str:
+    lines = [TIPS[0], "<!-- Rendered by `python scripts/links.py` from scripts/catalogue.toml. -->",
+             "| tip | notebook | what you will see |", "|---|---|---|"]
+    for e in catalogue(root):
+        if e["kind"] != "start":
+            lines.append(f"| {e['tip']} | [`notebooks/{e['file']}`](notebooks/{e['file']}) | {e['see']} |")
+    return "\n".join([*lines, TIPS[1]])
+
+
+def render_exercises(root: Path = ROOT) -> str:
+    lines = [EXERCISES[0], "<!-- Rendered by `python scripts/links.py` from the notebooks' exercise cells. -->"]
+    for e in catalogue(root):
+        titles = exercise_titles(e["path"])
+        if titles:
+            items = "; ".join(f"{e['file'][:2]}.{i} {t}" for i, t in enumerate(titles, 1))
+            lines.append(f"- [{e['file'][:2]}](notebooks/{e['file']}): {items}")
+    return "\n".join([*lines, EXERCISES[1]])
+
+
+def render_glance(root: Path = ROOT) -> str:
+    """The start page's table "the tips at a glance" (a markdown cell tagged ``seqtips-tips``)."""
+    lines = ["## The tips at a glance", "",
+             "| tip | notebook | a setting to start from | when it did not help here |", "|---|---|---|---|"]
+    for e in catalogue(root):
+        if e["kind"] != "start":
+            lines.append(f"| {e['tip']} | [{e['file'][:2]}]({e['file']}) | {e['start_from']} | {e['not_helped']} |")
+    return "\n".join(lines)
+
+
 def _title(path: Path) -> str:
     """The notebook's first markdown heading ``# …`` (its file name when it has none)."""
     for cell in json.loads(path.read_text())["cells"]:
@@ -117,7 +182,7 @@ def _last_verified(root: Path) -> str:
 
 
 def render_block(root: Path = ROOT) -> str:
-    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+    notebooks = [e["path"] for e in catalogue(root)]
     start_page = START_PAGE if (root / "notebooks" / START_PAGE).exists() else None
     minutes, note = _minutes(root)
     lines = [
@@ -138,11 +203,11 @@ def render_block(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
-def _replace_block(readme: str, block: str) -> str:
-    before, sep, rest = readme.partition(START)
-    _, sep2, after = rest.partition(END)
+def _replace_block(readme: str, block: str, markers: tuple[str, str] = (START, END)) -> str:
+    before, sep, rest = readme.partition(markers[0])
+    _, sep2, after = rest.partition(markers[1])
     if not (sep and sep2):
-        raise ValueError(f"README.md has no {START} … {END} block")
+        raise ValueError(f"README.md has no {markers[0]} … {markers[1]} block")
     return before + block + after
 
 
@@ -173,7 +238,8 @@ def rendered(root: Path = ROOT) -> dict[Path, str]:
     """What each file that carries links should contain."""
     readme = root / "README.md"
     return {
-        readme: _replace_block(readme.read_text(), render_block(root)),
+        readme: _replace_block(_replace_block(_replace_block(readme.read_text(), render_block(root)),
+                                              render_tips(root), TIPS), render_exercises(root), EXERCISES),
         root / "CITATION.cff": _citation(root),
         root / "pyproject.toml": _pyproject(root),
     }

@@ -7,9 +7,8 @@ from torch import nn
 
 from . import _check
 
-#: The recurrent cells, by name, and their number of gate blocks in PyTorch's weight matrices.
+#: The recurrent cells, by name.
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
-GATES: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
 #: The deepest stack built or counted here: far beyond what trains on these tasks, short of a frozen machine.
 MAX_LAYERS = 64
 
@@ -77,41 +76,7 @@ class SequenceModel(nn.Module):
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 
 
-def make_model(cell: str, input_size: int, hidden_size: int, **kwargs) -> SequenceModel:
-    """Shorthand for :class:`SequenceModel`; see it for the arguments."""
-    return SequenceModel(cell, input_size, hidden_size, **kwargs)
-
-
 def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) scalar parameters in ``module``."""
     _check.instance("module", module, nn.Module, "a torch.nn.Module")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
-
-
-def expected_parameters(
-    cell: str,
-    input_size: int,
-    hidden_size: int,
-    num_layers: int = 1,
-    bias: bool = True,
-    bidirectional: bool = False,
-) -> int:
-    """Closed-form parameter count of PyTorch's ``nn.RNN``/``nn.GRU``/``nn.LSTM``.
-
-    Per layer and direction: ``g * H * (I + H + 2)`` with bias (PyTorch keeps two bias
-    vectors, ``b_ih`` and ``b_hh``), ``g * H * (I + H)`` without; ``g`` = 1, 3, 4 gate
-    blocks for RNN, GRU, LSTM; ``I`` is ``input_size`` for the first layer and
-    ``H * directions`` above it.
-    """
-    gates = GATES[check_cell(cell)]
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        _check.integer(name, value, 1)
-    _check.integer("num_layers", num_layers, 1, MAX_LAYERS)
-    bias, bidirectional = _check.boolean("bias", bias), _check.boolean("bidirectional", bidirectional)
-    directions = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        layer_input = input_size if layer == 0 else hidden_size * directions
-        per_direction = gates * hidden_size * (layer_input + hidden_size + (2 if bias else 0))
-        total += directions * per_direction
-    return total

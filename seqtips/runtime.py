@@ -4,7 +4,7 @@ Importing seqtips changes nothing in the process. A notebook opts in, visibly, w
 ``device = st.setup("01_gated_vs_plain_rnn")``, which reads the environment once:
 
 - ``SEQTIPS_DEVICE``: ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (default: cuda if present, else cpu);
-- ``SEQTIPS_SEED``: the base seed (default 0);
+- ``SEQTIPS_SEED``: the base seed (default 0), which owns its own block of seeds (:func:`seeds`);
 - ``SEQTIPS_THREADS``: torch's CPU threads (default 1: tiny RNNs run fastest on one thread);
 - ``SEQTIPS_RECORD``: a folder where the run's verdicts are written as JSON (default: none; ``~``
   is expanded, and a file or a folder that cannot be written is refused by ``setup``).
@@ -25,8 +25,13 @@ DEVICE_ENV, SEED_ENV, THREADS_ENV = "SEQTIPS_DEVICE", "SEQTIPS_SEED", "SEQTIPS_T
 #: Seeds must lie below 2**32: torch and NumPy would give larger ones the runs of smaller ones.
 SEED_LIMIT = 2**32
 MAX_THREADS = 256
-#: The most seeds one call of :func:`seeds` gives: each is a training run, and a notebook runs a handful.
-MAX_SEEDS = 10_000
+#: What a seed is for. Each stream is a quarter of torch's seeds (it uses their low 32 bits only).
+STREAMS = ("train", "tuning", "test", "probe")
+STREAM_SIZE = SEED_LIMIT // len(STREAMS)
+#: Seeds a base seed owns in each stream (its block): a notebook trains a handful per base seed.
+SEEDS_PER_BASE = 100
+#: Distinct blocks per stream: base seeds that differ by a multiple of this share a block.
+BLOCKS = STREAM_SIZE // SEEDS_PER_BASE
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -76,12 +81,32 @@ def base_seed() -> int:
     return _env_int(SEED_ENV, 0, 0, SEED_LIMIT - 1)
 
 
-def seeds(n: int, base: int | None = None) -> list[int]:
-    """``n`` consecutive seeds from ``base`` (default: :func:`base_seed`); ``n`` from 1 to ``MAX_SEEDS``."""
-    n = _check.integer("n", n, 1, MAX_SEEDS)
-    start = base_seed() if base is None else _check.integer("base", base, 0)
-    _check.integer(f"the last seed (base + n - 1 = {start + n - 1})", start + n - 1, 0, SEED_LIMIT - 1)
-    return [start + i for i in range(n)]
+def seeds(n: int, base: int | None = None, stream: str = "train") -> list[int]:
+    """The first ``n`` seeds of ``base``'s block (default base: :func:`base_seed`) in ``stream``.
+
+    Each base seed owns a block of ``SEEDS_PER_BASE`` seeds that no other base seed shares
+    (``base * 100 + i``), so runs of different base seeds are independent trials. ``stream``
+    names what the seeds are for: ``"train"`` (initial weights and batch order), ``"tuning"``
+    (the runs that choose a learning rate — never the reported ones), ``"test"`` or
+    ``"probe"`` (fixed data sets); the streams are disjoint quarters of torch's 32-bit seeds.
+    """
+    n = _check.integer("n", n, 1, SEEDS_PER_BASE)
+    start = base_seed() if base is None else _check.integer("base", base, 0, SEED_LIMIT - 1)
+    return [_offset(stream) + (start % BLOCKS) * SEEDS_PER_BASE + i for i in range(n)]
+
+
+def stream_seed(seed: int, stream: str) -> int:
+    """The seed in ``stream`` that sits where ``seed`` sits in its own: e.g. a training seed's test set.
+
+    ``torch.Generator().manual_seed(st.stream_seed(SEEDS[0], "test"))`` draws a test set that
+    no training run of any base seed draws its weights or batches from.
+    """
+    seed = _check.integer("seed", seed, 0, SEED_LIMIT - 1)
+    return _offset(stream) + seed % STREAM_SIZE
+
+
+def _offset(stream: str) -> int:
+    return STREAMS.index(_check.choice("stream", stream, STREAMS)) * STREAM_SIZE
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -73,10 +73,6 @@ class History:
             return math.inf
         return self.eval_loss[-1]
 
-    @property
-    def best_eval(self) -> float:
-        return min(self.eval_loss) if self.eval_loss else math.inf
-
     def steps_to(self, target: float) -> int | None:
         """First evaluated step at which the evaluation was below ``target``, else ``None``."""
         for s, v in zip(self.eval_step, self.eval_loss):
@@ -118,16 +114,13 @@ def train(
     clip: float | None = None,
     evaluate: Callable[[nn.Module], float] | None = None,
     eval_every: int = 50,
-    stop_below: float | None = None,
     label: str = "",
-    progress: bool = False,
 ) -> History:
     """Train ``model`` for ``steps`` optimizer steps on ``batches`` and return its :class:`History`.
 
     One step is ``zero_grad → loss → backward → clip_grad_norm_ → step``; with ``clip=None`` the
     norm is measured but not clipped. ``evaluate`` runs before training, every ``eval_every``
-    steps and after the last step, under ``torch.no_grad()`` in eval mode. ``stop_below`` ends
-    training early once an evaluation is below it (for time-to-target sweeps). Training stops,
+    steps and after the last step, under ``torch.no_grad()`` in eval mode. Training stops,
     with ``diverged=True`` and a reason, when the loss, the gradient norm or an evaluation
     becomes non-finite.
     """
@@ -151,8 +144,6 @@ def train(
     max_norm = math.inf if clip is None else _check.number("clip", clip, positive=True)
     if evaluate is not None and not callable(evaluate):
         raise TypeError(f"evaluate must be a function evaluate(model) -> float, got {type(evaluate).__name__}")
-    if stop_below is not None:
-        stop_below = _check.number("stop_below", stop_below)
     if isinstance(batches, torch.Tensor) or not isinstance(batches, Iterable):
         raise TypeError(f"batches must be an iterable of (inputs, targets) pairs, got {type(batches).__name__}")
     device = next(model.parameters()).device
@@ -173,17 +164,9 @@ def train(
             return False
         history.eval_step.append(step)
         history.eval_loss.append(value)
-        if stop_below is not None and value < stop_below:
-            history.stop_reason = f"evaluation {value:.4g} fell below {stop_below:g} at step {step}"
-            return False
         return True
 
     start = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=steps, desc=label or "training", leave=False)
     try:
         if not run_eval(0):
             return history
@@ -215,14 +198,10 @@ def train(
             history.step.append(step)
             history.train_loss.append(loss_value)
             history.grad_norm.append(norm)
-            if bar is not None:
-                bar.update(1)
             if (step % eval_every == 0 or step == steps) and not run_eval(step):
                 break
         else:
             history.stop_reason = f"completed {steps} steps"
     finally:
         history.seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
     return history

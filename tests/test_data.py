@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import seqtips as st
+from seqtips.lessons import nb05_early_stopping as nb05
 
 
 def test_adding_problem_shapes_and_markers():
@@ -67,14 +68,14 @@ def test_adding_batches_checks_its_arguments_at_the_call():
 
 def test_counting_task_labels_and_noise():
     g = torch.Generator().manual_seed(0)
-    tokens, labels = st.counting_task(1000, seq_len=20, vocab_size=5, generator=g)
+    tokens, labels = nb05.counting_task(1000, seq_len=20, vocab_size=5, generator=g)
     assert tokens.shape == (1000, 20) and tokens.dtype == torch.int64
     assert tokens.min() >= 0 and tokens.max() <= 4
     truth = ((tokens == 1).sum(1) > (tokens == 2).sum(1)).float()
     assert torch.equal(labels, truth)
     assert 0.3 < labels.mean().item() < 0.6
     g = torch.Generator().manual_seed(0)
-    tokens2, noisy = st.counting_task(1000, seq_len=20, vocab_size=5, flip=0.25, generator=g)
+    tokens2, noisy = nb05.counting_task(1000, seq_len=20, vocab_size=5, flip=0.25, generator=g)
     assert torch.equal(tokens, tokens2)
     assert (noisy != labels).sum().item() == 250
 
@@ -88,12 +89,12 @@ def test_counting_task_labels_and_noise():
 def test_counting_task_bad_input(kwargs, error, match):
     args = {"n": 10, **kwargs}
     with pytest.raises(error, match=match):
-        st.counting_task(**args)
+        nb05.counting_task(**args)
 
 
 def test_counting_task_flips_every_label_at_one():
     g = torch.Generator().manual_seed(0)
-    _, clean = st.counting_task(50, generator=g)
+    _, clean = nb05.counting_task(50, generator=g)
     g = torch.Generator().manual_seed(0)
-    _, flipped = st.counting_task(50, flip=1.0, generator=g)
+    _, flipped = nb05.counting_task(50, flip=1.0, generator=g)
     assert torch.equal(flipped, 1.0 - clean)

@@ -6,13 +6,8 @@ import pytest
 import torch
 
 import seqtips as st
-from seqtips.lessons import exercises
-from seqtips.lessons import nb01_gated as nb01
-from seqtips.lessons import nb02_gru_lstm as nb02
-from seqtips.lessons import nb03_optimizers as nb03
-from seqtips.lessons import nb04_clipping as nb04
-from seqtips.lessons import nb05_early_stopping as nb05
-from seqtips.lessons import nb06_capstone as nb06
+from seqtips.exercises import _common as exercises
+from seqtips.exercises import nb01, nb02, nb03, nb04, nb05, nb06
 
 COMPANIONS = {"01": nb01, "02": nb02, "03": nb03, "04": nb04, "05": nb05, "06": nb06}
 
@@ -103,21 +98,21 @@ FAILING = [
 
 @pytest.mark.parametrize("nb, n, result", PASSING, ids=[f"{nb}.{n}-{i}" for i, (nb, n, _) in enumerate(PASSING)])
 def test_a_result_that_shows_the_effect(nb, n, result):
-    outcome = COMPANIONS[nb].check_exercise(n, result)
+    outcome = COMPANIONS[nb].check(n, result)
     assert outcome.status == exercises.SHOWS and outcome.shows_effect and outcome.hint == ""
     assert str(outcome).startswith(f"✔ Exercise {nb}.{n}: shows the effect.")
     assert outcome.values and all(isinstance(v, float | int) for v in outcome.values.values())
-    assert COMPANIONS[nb].check_exercise(n, result, strict=True) == outcome
+    assert COMPANIONS[nb].check(n, result, strict=True) == outcome
 
 
 @pytest.mark.parametrize("nb, n, result, hint", FAILING, ids=[f"{nb}.{n}-{h}" for nb, n, _, h in FAILING])
 def test_a_result_that_does_not_show_it_gets_numbers_and_a_hint(nb, n, result, hint):
-    outcome = COMPANIONS[nb].check_exercise(n, result)
+    outcome = COMPANIONS[nb].check(n, result)
     assert outcome.status == exercises.NOT_YET and not outcome.shows_effect
     assert hint in outcome.hint or hint in outcome.message
     assert "Hint: " in str(outcome) and any(ch.isdigit() for ch in outcome.message)
     with pytest.raises(AssertionError, match="did NOT happen"):
-        COMPANIONS[nb].check_exercise(n, result, strict=True)
+        COMPANIONS[nb].check(n, result, strict=True)
 
 
 def test_05_checker_knows_gl():
@@ -129,11 +124,11 @@ def test_05_checker_knows_gl():
 @pytest.mark.parametrize("nb", COMPANIONS)
 @pytest.mark.parametrize("n", [1, 2])
 def test_the_placeholder_reports_not_attempted_and_strict_refuses_it(nb, n):
-    outcome = COMPANIONS[nb].check_exercise(n, None)
+    outcome = COMPANIONS[nb].check(n, None)
     assert outcome.status == exercises.NOT_ATTEMPTED and outcome.exercise == f"{nb}.{n}"
     assert "not attempted" in repr(outcome) and "None" in str(outcome)
     with pytest.raises(AssertionError, match="not attempted"):
-        COMPANIONS[nb].check_exercise(n, None, strict=True)
+        COMPANIONS[nb].check(n, None, strict=True)
 
 
 @pytest.mark.parametrize("nb", COMPANIONS)
@@ -141,12 +136,12 @@ def test_the_placeholder_reports_not_attempted_and_strict_refuses_it(nb, n):
                                       (1.0, TypeError)])
 def test_bad_exercise_numbers(nb, n, error):
     with pytest.raises(error, match=r"^n must"):
-        COMPANIONS[nb].check_exercise(n, None)
+        COMPANIONS[nb].check(n, None)
 
 
 def test_strict_must_be_a_boolean():
     with pytest.raises(TypeError, match="strict"):
-        nb02.check_exercise(1, None, strict="yes")
+        nb02.check(1, None, strict="yes")
 
 
 BAD = [
@@ -208,7 +203,7 @@ BAD = [
 @pytest.mark.parametrize("nb, n, result, error, match", BAD, ids=[f"{b[0]}.{b[1]}-{i}" for i, b in enumerate(BAD)])
 def test_results_of_the_wrong_shape_name_what_is_wrong(nb, n, result, error, match):
     with pytest.raises(error, match=match):
-        COMPANIONS[nb].check_exercise(n, result)
+        COMPANIONS[nb].check(n, result)
 
 
 def test_outcome_prints_clearly():
@@ -229,7 +224,7 @@ def test_check_runs_the_numbered_checker():
 
 def test_01_2_a_longest_length_exactly_at_the_stuck_line_counts_as_not_learned():
     at_line = dict(LENGTHS, final_mse=[*LENGTHS["final_mse"][:2], [nb01.STUCK, 0.17, 0.19]])
-    outcome = nb01.check_exercise(2, at_line)  # not below STUCK: did not learn, as the previous test says
+    outcome = nb01.check(2, at_line)  # not below STUCK: did not learn, as the previous test says
     assert outcome.shows_effect and "from T = 20 on" in outcome.message
 
 
@@ -238,6 +233,6 @@ def test_05_1_a_validation_loss_of_exactly_zero_is_a_loss_like_any_other():
     stops = [nb05.generalization_loss_stop(curve, 5) for curve in perfect]
     assert stops == [3, 3]  # after a loss of 0, any loss above it is infinitely far above the best
     result = {"alpha": 5, "val_loss": perfect, "test_loss": perfect, "stop_epoch": stops}
-    assert nb05.check_exercise(1, result).status in (exercises.SHOWS, exercises.NOT_YET)
-    wrong = nb05.check_exercise(1, dict(result, stop_epoch=[2, 3]))
+    assert nb05.check(1, result).status in (exercises.SHOWS, exercises.NOT_YET)
+    wrong = nb05.check(1, dict(result, stop_epoch=[2, 3]))
     assert wrong.status == exercises.NOT_YET and "at index 2, where GL = 0.0" in wrong.message

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 # Snapshot what a notebook's process-wide state is made of: torch's threads and denormal handling,
 # Matplotlib's settings, and the three random generators (drawing from them would change them too).
 SNAPSHOT = textwrap.dedent("""
@@ -34,6 +36,7 @@ def run(code: str, **env: str) -> subprocess.CompletedProcess:
     return done
 
 
+@pytest.mark.slow  # runs a child process
 def test_importing_seqtips_and_every_submodule_changes_no_process_state():
     done = run("""
         import importlib, pkgutil
@@ -63,11 +66,13 @@ def test_importing_seqtips_and_every_submodule_changes_no_process_state():
     assert done.stdout.count("\n") == 1, "importing prints nothing"
 
 
+@pytest.mark.slow  # runs a child process
 def test_setup_changes_threads_denormals_and_style_and_prints_one_line():
     done = run("""
         import seqtips as st
+        from seqtips import plots
         with matplotlib.rc_context():  # what the style alone sets, given back at once
-            st.use_style()
+            plots.use_style()
             styled = snapshot()["rcparams"]
         before = snapshot()
         print("--- setup ---")

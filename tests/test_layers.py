@@ -5,13 +5,15 @@ An import under ``if __name__ == "__main__":`` runs only as a command (the ``pyt
 """
 
 import ast
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "seqtips"
 CORE = sorted(PACKAGE.glob("*.py"))
-LESSONS = sorted((PACKAGE / "lessons").glob("*.py"))
+LESSONS = sorted((PACKAGE / "lessons").glob("nb*.py"))
 
 
 def _is_main_guard(node: ast.AST) -> bool:
@@ -84,3 +86,151 @@ def test_the_scan_skips_what_runs_only_as_a_command():
     source = 'if __name__ == "__main__":\n    from seqtips.tools.bench import main\n'
     assert imported_modules(PACKAGE / "_probe.py", source) == []
 
+
+
+# --- the rule for what is core: what two or more notebooks call; a companion, what one notebook calls --------
+
+ROOT = PACKAGE.parent
+EXERCISES = sorted((PACKAGE / "exercises").glob("nb*.py"))
+CORE_LINES = 900
+
+
+def _lesson_of(path: Path) -> str | None:
+    """The notebook number a file belongs to: notebooks/NN_*, solutions/NN_*, lessons/nbNN_*, exercises/nbNN."""
+    name = path.name
+    if path.suffix == ".ipynb":
+        return name[:2]
+    if path.parent.name in ("lessons", "exercises") and name.startswith("nb"):
+        return name[2:4]
+    return None
+
+
+def _notebook_code(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    lines = [ln for c in cells if c["cell_type"] == "code" for ln in "".join(c["source"]).splitlines()]
+    return "\n".join(ln for ln in lines if not ln.lstrip().startswith(("%", "!")))
+
+
+def _face() -> list[str]:
+    """The names ``import seqtips as st`` gives (what ``seqtips/__init__.py`` imports), but the version."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    return [a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names]
+
+
+def _public(path: Path) -> set[str]:
+    """Top-level functions, classes and constants of a module that do not start with ``_``."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return {n for n in names if not n.startswith("_")}
+
+
+def uses_by_lesson() -> dict[str, set[str]]:
+    """Notebook number -> every name its notebook, solutions, companion and exercises take from the core.
+
+    A notebook takes ``st.X``; a companion or an exercise module takes ``from ..module import X``.
+    """
+    uses: dict[str, set[str]] = {}
+    for path in [*sorted((ROOT / "notebooks").glob("*.ipynb")), *sorted((ROOT / "solutions").glob("*.ipynb"))]:
+        uses.setdefault(_lesson_of(path), set()).update(re.findall(r"\bst\.(\w+)", _notebook_code(path)))
+    for path in [*LESSONS, *EXERCISES]:
+        lesson = _lesson_of(path)
+        if lesson is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:  # from ..core_module import X
+                uses.setdefault(lesson, set()).update(a.name for a in node.names)
+    return uses
+
+
+def test_the_core_holds_what_two_or_more_notebooks_call():
+    uses = uses_by_lesson()
+    assert len(uses) >= 7, "the scan found the notebooks and their companions"
+    single = {name: sorted(n for n, u in uses.items() if name in u) for name in _face()}
+    lonely = {name: who for name, who in single.items() if len(who) < 2}
+    assert not lonely, ("names of `import seqtips as st` that fewer than two notebooks use — move each into its "
+                        f"notebook's companion (seqtips/lessons/nbNN_*.py): {lonely}")
+
+
+def test_no_dead_code_in_the_core():
+    """A public function or class of a core module is on the face, or called somewhere in the package."""
+    sources = {p: p.read_text(encoding="utf-8") for p in [*CORE, *LESSONS, *EXERCISES,
+                                                          *sorted((PACKAGE / "tools").glob("*.py"))]}
+    face = set(_face())
+    dead = []
+    for path in CORE:
+        tree = ast.parse(sources[path])
+        defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                   and not n.name.startswith("_")]
+        for name in sorted(set(defined) - face):
+            uses = sum(len(re.findall(rf"\b{name}\b", s)) for s in sources.values())
+            if uses <= 1:  # its definition only
+                dead.append(f"{path.name}:{name}")
+    assert not dead, f"public functions nothing calls (remove them, or make them private): {dead}"
+
+
+@pytest.mark.parametrize("path", [*LESSONS, *EXERCISES], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_companion_imports_another_notebooks(path):
+    mine = _lesson_of(path)
+    others = [m for m in imported_modules(path) if re.match(r"seqtips\.(lessons|exercises)\.nb\d\d", m)
+              and m.split(".")[2][2:4] != mine]
+    assert not others, f"{path.relative_to(ROOT)} imports another notebook's companion: {others} (share it " \
+                       "through the core instead)"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_a_companion_holds_only_what_its_own_notebook_calls(path):
+    """Each public name of companion nbNN_* is used by notebook NN (or its solutions, exercises or other files)."""
+    mine = _lesson_of(path)
+    own = [p for p in [*(ROOT / "notebooks").glob(f"{mine}_*.ipynb"), *(ROOT / "solutions").glob(f"{mine}_*.ipynb")]]
+    own_code = "\n".join(_notebook_code(p) for p in own)
+    own_code += "\n".join(p.read_text(encoding="utf-8") for p in [*LESSONS, *EXERCISES]
+                          if _lesson_of(p) == mine and p != path)
+    own_code += path.read_text(encoding="utf-8").split('"""', 2)[-1]  # its own body, docstring left out
+    strangers = [p for p in [*(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "solutions").glob("*.ipynb")]
+                 if _lesson_of(p) != mine]
+    unused, borrowed = [], []
+    for name in sorted(_public(path)):
+        body_uses = len(re.findall(rf"\b{name}\b", own_code))
+        if body_uses <= 1 and not re.search(rf"\blesson\.{name}\b", own_code):  # only its definition
+            unused.append(name)
+        borrowed += [f"{p.name}:{name}" for p in strangers if re.search(rf"\blesson\.{name}\b", _notebook_code(p))]
+    assert not unused, f"{path.name}: public names its notebook never calls (dead code?): {unused}"
+    assert not borrowed, f"{path.name}: used by another notebook, so it belongs in the core: {borrowed}"
+
+
+def code_lines(source: str) -> int:
+    """Lines of code: blank lines, comments and docstrings not counted."""
+    tree = ast.parse(source)
+    docs: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            docs.update(range(body[0].lineno, body[0].end_lineno + 1))
+    return sum(1 for i, line in enumerate(source.splitlines(), 1)
+               if line.strip() and not line.strip().startswith("#") and i not in docs)
+
+
+def test_the_core_is_readable_in_one_sitting():
+    lines = {p.name: code_lines(p.read_text(encoding="utf-8")) for p in CORE}
+    assert sum(lines.values()) <= CORE_LINES, (
+        f"the core has {sum(lines.values())} lines of code (at most {CORE_LINES}; docstrings and comments not "
+        f"counted): {lines}")
+
+
+def test_code_lines_skip_docstrings_comments_and_blanks():
+    source = '"""Module doc."""\n\n# a comment\ndef f():\n    """Doc,\n    two lines."""\n    return 1  # trailing\n'
+    assert code_lines(source) == 2
+
+
+def test_the_rule_scan_sees_notebook_and_companion_uses(tmp_path):
+    uses = uses_by_lesson()
+    assert {"setup", "check", "seeds"} <= uses["01"]          # from notebook 01's cells
+    assert "SequenceModel" in uses["06"] or "CELLS" in uses["06"]  # from the capstone's companion
+    assert "hidden_state_gradients" in uses["01"] and "hidden_state_gradients" in uses["04"]

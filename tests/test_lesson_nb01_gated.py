@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 import seqtips as st
-from seqtips.lessons.nb01_gated import hidden_state_gradients, unrolled_cell
+from seqtips.lessons import nb05_early_stopping as nb05
+from seqtips.unrolled import hidden_state_gradients, unrolled_cell
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -41,7 +42,7 @@ def test_hidden_state_gradients_match_autograd_on_fused_output(cell):
 def test_hidden_state_gradients_work_with_token_inputs():
     torch.manual_seed(2)
     model = st.SequenceModel("lstm", 4, 8, vocab_size=5)
-    tokens, labels = st.counting_task(6, seq_len=9, generator=torch.Generator().manual_seed(0))
+    tokens, labels = nb05.counting_task(6, seq_len=9, generator=torch.Generator().manual_seed(0))
     grads = hidden_state_gradients(model, tokens, labels)
     assert grads.shape == (9,) and torch.isfinite(grads).all() and (grads > 0).all()
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from seqtips.early_stopping import EarlyStopping
-from seqtips.lessons.nb05_early_stopping import Replay, replay, stop_epoch_best_rule, stop_epoch_previous_rule
+from seqtips.lessons.nb05_early_stopping import Replay, replay
 
 ZIGZAG = [1.0, 0.5, 0.6, 0.55, 0.7, 0.65, 0.8, 0.75, 0.9, 0.85, 1.0, 0.95]
 
@@ -21,31 +21,31 @@ def run(stopper, values):
 
 def test_previous_rule_is_fooled_by_a_zigzag_rise():
     # every dip below the previous epoch resets the book's counter, so it never stops
-    assert stop_epoch_previous_rule(ZIGZAG, patience=2) is None
-    assert stop_epoch_previous_rule(ZIGZAG, patience=3) is None
+    assert replay(ZIGZAG, patience=2, rule="previous").stop_epoch is None
+    assert replay(ZIGZAG, patience=3, rule="previous").stop_epoch is None
     # compared with the best (0.5 at epoch 1), epochs 2, 3, 4 all fail to improve
-    assert stop_epoch_best_rule(ZIGZAG, patience=2) == 3
-    assert stop_epoch_best_rule(ZIGZAG, patience=3) == 4
+    assert replay(ZIGZAG, patience=2).stop_epoch == 3
+    assert replay(ZIGZAG, patience=3).stop_epoch == 4
 
 
 def test_previous_rule_stops_later_on_a_slow_noisy_rise():
     values = [1.0, 0.6, 0.62, 0.61, 0.63, 0.64, 0.65, 0.66, 0.67]
-    assert stop_epoch_best_rule(values, patience=3) == 4
-    assert stop_epoch_previous_rule(values, patience=3) == 6
+    assert replay(values, patience=3).stop_epoch == 4
+    assert replay(values, patience=3, rule="previous").stop_epoch == 6
 
 
 def test_both_rules_agree_on_a_clean_u_shape():
     values = [1.0, 0.7, 0.5, 0.45, 0.5, 0.6, 0.7, 0.8]
-    assert stop_epoch_best_rule(values, 3) == stop_epoch_previous_rule(values, 3) == 6
+    assert replay(values, 3).stop_epoch == replay(values, 3, rule="previous").stop_epoch == 6
 
 
 def test_previous_rule_matches_the_book_details():
     # epoch 0 never counts; the counter is compared after each update
-    assert stop_epoch_previous_rule([1.0, 1.0], patience=1) == 1
-    assert stop_epoch_previous_rule([1.0], patience=1) is None
+    assert replay([1.0, 1.0], patience=1, rule="previous").stop_epoch == 1
+    assert replay([1.0], patience=1, rule="previous").stop_epoch is None
     # a NaN compares False, so the book's rule resets instead of stopping
-    assert stop_epoch_previous_rule([1.0, 2.0, float("nan"), 3.0], patience=2) is None
-    assert stop_epoch_best_rule([1.0, 2.0, float("nan"), 3.0], patience=2) == 2
+    assert replay([1.0, 2.0, float("nan"), 3.0], patience=2, rule="previous").stop_epoch is None
+    assert replay([1.0, 2.0, float("nan"), 3.0], patience=2).stop_epoch == 2
     # its checkpoint: epoch 0, then any epoch below its predecessor and the best seen since
     r = replay([0.5, 0.6, 0.55, 0.7, 0.8], patience=2, rule="previous")
     assert r == Replay(stop_epoch=4, best_epoch=2, epochs_run=5)
@@ -60,8 +60,8 @@ def test_previous_rule_never_stops_earlier_than_best_rule():
         for _ in range(n - 1):
             walk.append(walk[-1] + rng.uniform(-0.1, 0.1))
         for p in (0, 1, 2, 3, 5):
-            best = stop_epoch_best_rule(walk, p)
-            prev = stop_epoch_previous_rule(walk, p)
+            best = replay(walk, p).stop_epoch
+            prev = replay(walk, p, rule="previous").stop_epoch
             assert prev is None or (best is not None and prev >= best)
 
 

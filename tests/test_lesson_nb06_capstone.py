@@ -13,12 +13,11 @@ from seqtips.lessons.nb06_capstone import (
     length_batches,
     sample_names,
 )
-from seqtips.surnames import load_surnames
 
 
-@pytest.fixture(scope="module")
-def data():
-    return load_surnames()
+@pytest.fixture
+def data(surnames):
+    return surnames
 
 
 def test_length_batches_cover_every_row_once_with_little_padding(data):

@@ -1,5 +1,6 @@
 """Every notebook on one template, committed clean, and covered by an up-to-date evidence report."""
 
+import ast
 import json
 import re
 import subprocess
@@ -13,8 +14,17 @@ from seqtips.verdict import code_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-COMPANIONS = {p.stem: p.stem for p in (ROOT / "seqtips" / "lessons").glob("nb[0-9][0-9]_*.py")}
+COMPANIONS = {p.stem for p in (ROOT / "seqtips" / "lessons").glob("nb[0-9][0-9]_*.py")}
 EVIDENCE = ROOT / "evidence"
+
+
+def imports_its_companion(setup: str, number: str) -> None:
+    """The set-up cell imports notebook ``number``'s companion as ``lesson``, and that companion exists."""
+    found = re.search(r"^from seqtips\.lessons import (nb\d\d_\w+) as lesson$", setup, re.M)
+    assert found, "the set-up cell must import the notebook's companion: from seqtips.lessons import nbNN_… as lesson"
+    assert found[1].startswith(f"nb{number}_"), f"notebook {number} imports another notebook's companion, {found[1]}"
+    assert found[1] in COMPANIONS, (f"no companion seqtips/lessons/{found[1]}.py; notebook {number}'s are "
+                                    f"{sorted(c for c in COMPANIONS if c.startswith(f'nb{number}_')) or 'missing'}")
 
 
 def _cells(path, kind):
@@ -31,13 +41,12 @@ def test_frame_script_finds_every_notebook_up_to_date():
 def test_notebook_follows_the_template(path):
     code = _cells(path, "code")
     number = path.name[:2]
-    companion = next(name for name in COMPANIONS if name.startswith(f"nb{number}_"))
-    setup = next(c for c in code if "import seqtips as st" in c)
-    assert f"from seqtips.lessons import {companion} as lesson" in setup
+    setup = next((c for c in code if "import seqtips as st" in c), "")
+    imports_its_companion(setup, number)
     assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M), "setup: device = st.setup(<notebook>)"
-    assert "st.seeds(" in setup or "st.base_seed()" in setup
+    assert "st.seeds(" in setup, "the set-up cell draws the run's seeds: SEEDS = st.seeds(n)"
     everything = "\n".join(code)
-    assert "st.get_device(" not in everything and "describe_runtime" not in everything
+    assert "get_device(" not in everything and "describe_runtime" not in everything
     assert re.findall(r'st\.check\(\s*"[a-z0-9-]+"', everything), "verdicts are st.check(id, ...)"
     nav = [c for c in json.loads(path.read_text())["cells"] if "seqtips-nav" in c["metadata"].get("tags", [])]
     assert len(nav) == 2 and nav[0]["source"] == nav[-1]["source"], "one navigation bar, top and bottom"
@@ -111,6 +120,7 @@ def _normalised(path):
     return out
 
 
+@pytest.mark.slow  # runs a child process
 def test_reexecuting_a_notebook_changes_only_figures_and_timings(tmp_path):
     from seqtips.tools.execute import execute
 
@@ -157,7 +167,7 @@ def test_exercises_come_after_every_verdict(path):
         source = "".join(cells[i]["source"])
         assert "st.check(" not in source
         assert re.match(r"result = None\b", source), "the placeholder comes first: the cell runs headless"
-        assert f"lesson.check_exercise({number}, result)" in source
+        assert f"exercises.check({number}, result)" in source
         assert cells[i - 1]["cell_type"] == "markdown", "each exercise's task is the markdown cell above it"
         text = "".join(cells[i]["outputs"][0].get("data", {}).get("text/plain", "")) if cells[i]["outputs"] else ""
         assert "not attempted" in text, "committed with the placeholder, the checker says 'not attempted'"
@@ -170,7 +180,7 @@ def test_the_code_hash_ignores_exercise_cells_only(tmp_path):
     after = tmp_path / "b.ipynb"
     for cell in nb["cells"]:
         if EXERCISE in _tags(cell):
-            cell["source"] = "result = 42\nlesson.check_exercise(1, result)"
+            cell["source"] = "result = 42\nexercises.check(1, result)"
     nb["cells"].append({"cell_type": "code", "metadata": {"tags": [EXERCISE]}, "source": "x = 1", "outputs": []})
     after.write_text(json.dumps(nb))
     assert code_hash(before) == code_hash(after)
@@ -185,13 +195,14 @@ def test_solutions_follow_the_template(path):
     nb = json.loads(path.read_text())
     code = _cells(path, "code")
     number = path.name[:2]
-    companion = next(name for name in COMPANIONS if name.startswith(f"nb{number}_"))
-    setup = next(c for c in code if "import seqtips as st" in c)
-    assert f"from seqtips.lessons import {companion} as lesson" in setup
+    setup = next((c for c in code if "import seqtips as st" in c), "")
+    assert f"from seqtips.exercises import nb{number} as exercises" in setup, "a solution runs its exercises' checker"
+    if "lesson." in "\n".join(code):  # what it takes from its notebook's companion, it takes from that one
+        imports_its_companion(setup, number)
     assert re.search(rf'^device = st\.setup\("{path.stem}"\)', setup, re.M)
     everything = "\n".join(code)
     for n in (1, 2):
-        assert f"lesson.check_exercise({n}, result, strict=True)" in everything, "a solution must be able to fail"
+        assert f"exercises.check({n}, result, strict=True)" in everything, "a solution must be able to fail"
     assert "st.check(" not in everything, "solutions hold no verdicts of their own"
     nav = [c for c in nb["cells"] if "seqtips-nav" in _tags(c)]
     assert len(nav) == 2 and nav[0]["source"] == nav[-1]["source"]
@@ -210,3 +221,63 @@ def test_solutions_committed_executed_and_clean(path):
     shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
     for n in (1, 2):
         assert f"✔ Exercise {path.name[:2]}.{n}: shows the effect." in shown
+
+
+def test_a_missing_or_foreign_companion_is_named():
+    with pytest.raises(AssertionError, match="no companion seqtips/lessons/nb07_gone.py; notebook 07's are missing"):
+        imports_its_companion("from seqtips.lessons import nb07_gone as lesson", "07")
+    with pytest.raises(AssertionError, match="imports another notebook's companion, nb01_gated"):
+        imports_its_companion("from seqtips.lessons import nb01_gated as lesson", "04")
+    with pytest.raises(AssertionError, match="must import the notebook's companion"):
+        imports_its_companion("import seqtips as st", "04")
+    imports_its_companion("from seqtips.lessons import nb06_capstone as lesson", "06")  # the real one passes
+
+
+def setup_constants(path: Path) -> dict[str, str]:
+    """Upper-case names a notebook assigns at the top level of a code cell (``A = 1``, ``A, B = 1, 2``), as source."""
+    found: dict[str, str] = {}
+    for source in _cells(path, "code"):
+        source = "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+        for node in ast.parse(source).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target, value = node.targets[0], node.value
+            pairs = (zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                     and len(target.elts) == len(value.elts) else [(target, value)])
+            found.update({t.id: ast.unparse(v) for t, v in pairs if isinstance(t, ast.Name) and t.id.isupper()})
+    return found
+
+
+#: Where a solution deliberately differs from its notebook, and why.
+DECLARED = {("06", "SEEDS"): "two seeds: both recipes on three would not fit the solutions' minute on one core"}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_a_solution_uses_its_notebooks_constants(path):
+    notebook = ROOT / "notebooks" / path.name.replace("_solutions", "")
+    theirs, mine = setup_constants(notebook), setup_constants(path)
+    shared = sorted(set(theirs) & set(mine))
+    assert shared, "a solution works on its notebook's set-up: it names the same constants"
+    differ = {k: (theirs[k], mine[k]) for k in shared if theirs[k] != mine[k] and (path.name[:2], k) not in DECLARED
+              and _literal(theirs[k]) and _literal(mine[k])}
+    assert not differ, f"{path.name} gives its notebook's constants other values (notebook, solution): {differ}"
+
+
+def _literal(source: str) -> bool:
+    try:
+        ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return False
+    return True
+
+
+def test_the_constants_check_sees_a_drift(tmp_path):
+    def notebook(name, code):
+        path = tmp_path / name
+        path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": code}]}))
+        return path
+
+    a = setup_constants(notebook("a.ipynb", "SEQ_LEN, BATCH = 30, 64\nHIDDEN = {'rnn': 66}\nx = 1"))
+    b = setup_constants(notebook("b.ipynb", "SEQ_LEN, BATCH = 30, 64\nHIDDEN = 66"))
+    assert a == {"SEQ_LEN": "30", "BATCH": "64", "HIDDEN": "{'rnn': 66}"}
+    assert {k for k in set(a) & set(b) if a[k] != b[k]} == {"HIDDEN"}

@@ -11,6 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import seqtips as st  # noqa: E402
+from seqtips.lessons import nb03_optimizers as nb03
+from seqtips.lessons import nb05_early_stopping as nb05
 
 
 def test_seed_band_ragged_runs():
@@ -60,7 +62,7 @@ def test_seed_band_draws_median_and_min_max_band():
 
 def test_mark_epoch_draws_a_vertical_line():
     fig, ax = plt.subplots()
-    st.mark_epoch(ax, 7, label="best")
+    nb05.mark_epoch(ax, 7, label="best")
     (line,) = ax.get_lines()
     assert list(line.get_xdata()) == [7, 7] and line.get_label() == "best"
     plt.close(fig)
@@ -70,7 +72,7 @@ def test_heatmap_draws_cells_text_and_colorbar():
     fig, ax = plt.subplots()
     values = [[80.0, math.inf, math.nan], [170.0, 130.0, 60.0]]
     text = [["80", "not reached", ""], ["170", "130", "60"]]
-    assert st.heatmap(ax, values, rows=["Adam", "SGD"], cols=["0.01", "0.1", "1"], text=text, colorbar="steps") is ax
+    assert nb03.heatmap(ax, values, rows=["Adam", "SGD"], cols=["0.01", "0.1", "1"], text=text, colorbar="steps") is ax
     assert [t.get_text() for t in ax.texts] == ["80", "not reached", "170", "130", "60"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Adam", "SGD"]
     assert len(fig.axes) == 2  # the colour bar
@@ -83,9 +85,9 @@ def test_heatmap_draws_cells_text_and_colorbar():
 def test_heatmap_checks_shapes():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="2 rows × 1 columns"):
-        st.heatmap(ax, [[1.0, 2.0]], rows=["a", "b"], cols=["x"])
+        nb03.heatmap(ax, [[1.0, 2.0]], rows=["a", "b"], cols=["x"])
     with pytest.raises(ValueError, match="text must be 1 rows × 2 columns"):
-        st.heatmap(ax, [[1.0, 2.0]], rows=["a"], cols=["x", "y"], text=[["1"]])
+        nb03.heatmap(ax, [[1.0, 2.0]], rows=["a"], cols=["x", "y"], text=[["1"]])
     plt.close(fig)
 
 

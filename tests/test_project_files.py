@@ -32,6 +32,8 @@ def copy(tmp_path: Path) -> Path:
     for name in ("pyproject.toml", "README.md", "CITATION.cff", "CONTRIBUTING.md"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "catalogue.toml", tmp_path / "scripts" / "catalogue.toml")
     if (ROOT / "evidence").exists():
         shutil.copytree(ROOT / "evidence", tmp_path / "evidence")
     return tmp_path
@@ -106,6 +108,33 @@ def test_readme_block_renders_the_evidence(copy):
     assert "| — |" in block, "a notebook without a measurement shows a dash"
     assert "2-core test box" in block
     assert re.search(r"^Last verified .*2025-01-03 — numpy 9\.9, torch 2\.13\.0 — every notebook passed", block, re.M)
+
+
+def test_the_catalogue_orders_tips_before_the_capstone_whatever_their_number(copy):
+    shutil.copy(copy / "notebooks" / "05_early_stopping.ipynb", copy / "notebooks" / "07_new_tip.ipynb")
+    with pytest.raises(ValueError, match=r"07_new_tip.ipynb is in notebooks/ but not in scripts/catalogue.toml"):
+        links.catalogue(copy)
+    with (copy / "scripts" / "catalogue.toml").open("a") as f:
+        f.write('\n[[notebook]]\nfile = "07_new_tip.ipynb"\nkind = "tip"\ntip = "6. A new tip"\nsee = "x"\n'
+                'start_from = "y"\nnot_helped = "z"\n')
+    order = [e["file"][:2] for e in links.catalogue(copy)]
+    assert order == ["00", "01", "02", "03", "04", "05", "07", "06"]
+    assert "| 6. A new tip | [`notebooks/07_new_tip.ipynb`]" in links.render_tips(copy)
+    assert links.render_glance(copy).splitlines()[-2].startswith("| 6. A new tip | [07](07_new_tip.ipynb) | y | z |")
+    (copy / "scripts" / "catalogue.toml").write_text(
+        (copy / "scripts" / "catalogue.toml").read_text().replace('kind = "tip"\ntip = "6. A new tip"', 'kind = "tip"'))
+    with pytest.raises(ValueError, match="07_new_tip.ipynb lacks 'tip'"):
+        links.catalogue(copy)
+
+
+def test_the_exercise_list_is_read_from_the_notebooks():
+    block = links.render_exercises()
+    for e in links.catalogue():
+        for i, title in enumerate(links.exercise_titles(e["path"]), 1):
+            assert f"{e['file'][:2]}.{i} {title}" in block
+    assert block.count("\n- [") == 6 and "02.2 how much of the gap is the implementation?" in block
+    assert "99th percentile" not in block  # exercise 04.1 is Pascanu's average norm
+    assert links.render_exercises() in (ROOT / "README.md").read_text()
 
 
 def test_no_placeholder_in_any_tracked_file():
@@ -225,6 +254,8 @@ def test_ci_installs_the_lock_and_checks_everything():
     assert "pip install --quiet -r requirements.txt" in ci
     assert "ruff check seqtips tests scripts notebooks solutions" in ci
     assert "python scripts/links.py --check" in ci
+    assert "python scripts/check_widgets_in_lab.py notebooks/0[1-6]_*.ipynb" in ci  # the browser check runs
+    assert "apt-get install -y -q chromium" in ci and '"playwright==' in ci
     assert ci.rstrip().splitlines()[-1] == "pytest"
 
 

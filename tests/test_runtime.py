@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import seqtips as st
-from seqtips import verdict
+from seqtips import plots, runtime, verdict
 
 
 @pytest.fixture
@@ -18,10 +18,8 @@ def no_cuda(monkeypatch):
 
 
 @pytest.fixture
-def restore_process_state(monkeypatch):
+def restore_process_state(clean_env):
     """st.setup changes process-wide state: give it back after the test."""
-    for env in ("SEQTIPS_DEVICE", "SEQTIPS_SEED", "SEQTIPS_THREADS", "SEQTIPS_RECORD"):
-        monkeypatch.delenv(env, raising=False)
     threads, rc, run = torch.get_num_threads(), dict(matplotlib.rcParams), copy.deepcopy(verdict._run)
     yield
     torch.set_num_threads(threads)
@@ -37,61 +35,61 @@ def restore_process_state(monkeypatch):
 def test_get_device_default_is_cuda_if_present_else_cpu(monkeypatch):
     monkeypatch.delenv("SEQTIPS_DEVICE", raising=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert st.get_device().type == expected
+    assert runtime.get_device().type == expected
 
 
 def test_get_device_uses_mps_only_when_asked(monkeypatch, no_cuda):
     monkeypatch.delenv("SEQTIPS_DEVICE", raising=False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert st.get_device() == torch.device("cpu")
-    assert st.get_device("mps").type == "mps"
+    assert runtime.get_device() == torch.device("cpu")
+    assert runtime.get_device("mps").type == "mps"
 
 
 def test_get_device_name_and_env(monkeypatch):
-    assert st.get_device("cpu") == torch.device("cpu")
-    assert st.get_device(" CPU ") == torch.device("cpu")
+    assert runtime.get_device("cpu") == torch.device("cpu")
+    assert runtime.get_device(" CPU ") == torch.device("cpu")
     monkeypatch.setenv("SEQTIPS_DEVICE", "cpu")
-    assert st.get_device() == torch.device("cpu")
+    assert runtime.get_device() == torch.device("cpu")
     monkeypatch.setenv("SEQTIPS_DEVICE", "  ")
-    assert st.get_device().type in ("cpu", "cuda")  # blank means unset
+    assert runtime.get_device().type in ("cpu", "cuda")  # blank means unset
 
 
 @pytest.mark.parametrize("bad", ["gpu", "tpu", "cuda:x", "", "cpu:0:1", "cpu:0", "mps:1"])
 def test_get_device_unknown_name(bad):
     with pytest.raises(ValueError, match="name must be one of 'cpu'"):
-        st.get_device(bad)
+        runtime.get_device(bad)
 
 
 def test_get_device_unknown_env(monkeypatch):
     monkeypatch.setenv("SEQTIPS_DEVICE", "gpu")
     with pytest.raises(ValueError, match="SEQTIPS_DEVICE must be one of"):
-        st.get_device()
+        runtime.get_device()
 
 
 def test_get_device_non_string():
     with pytest.raises(TypeError, match="name must be a device name"):
-        st.get_device(0)
+        runtime.get_device(0)
 
 
 def test_get_device_missing_cuda_says_how_to_fall_back(monkeypatch, no_cuda):
     with pytest.raises(RuntimeError, match="SEQTIPS_DEVICE=cpu"):
-        st.get_device("cuda")
+        runtime.get_device("cuda")
     monkeypatch.setenv("SEQTIPS_DEVICE", "cuda:0")
     with pytest.raises(RuntimeError, match="SEQTIPS_DEVICE='cuda:0' asks for a CUDA GPU.*sees none"):
-        st.get_device()
+        runtime.get_device()
 
 
 def test_get_device_missing_gpu_index(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(RuntimeError, match=r"only 1 GPU\(s\) are visible.*SEQTIPS_DEVICE=cpu"):
-        st.get_device("cuda:3")
+        runtime.get_device("cuda:3")
 
 
 def test_get_device_missing_mps(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     with pytest.raises(RuntimeError, match="MPS.*SEQTIPS_DEVICE=cpu"):
-        st.get_device("mps")
+        runtime.get_device("mps")
 
 
 # --- seeds --------------------------------------------------------------------------------------
@@ -99,21 +97,37 @@ def test_get_device_missing_mps(monkeypatch):
 
 def test_base_seed(monkeypatch):
     monkeypatch.delenv("SEQTIPS_SEED", raising=False)
-    assert st.base_seed() == 0
+    assert runtime.base_seed() == 0
+    assert st.seeds(3) == [0, 1, 2]  # base seed 0 keeps the seeds 0, 1, 2
     monkeypatch.setenv("SEQTIPS_SEED", " 1234 ")
-    assert st.base_seed() == 1234
-    assert st.seeds(3) == [1234, 1235, 1236]
-    assert st.seeds(2, base=7) == [7, 8]
+    assert runtime.base_seed() == 1234
+    assert st.seeds(3) == [123400, 123401, 123402]  # base seed 1234's own block
+    assert st.seeds(2, base=7) == [700, 701]
     monkeypatch.setenv("SEQTIPS_SEED", str(2**32 - 1))
-    assert st.base_seed() == 2**32 - 1
-    assert st.seeds(1) == [2**32 - 1]
+    assert runtime.base_seed() == 2**32 - 1
+    assert st.seeds(1) == [(2**32 - 1) % runtime.BLOCKS * 100]  # every base seed works; seeds stay below 2**30
+    assert st.seeds(1)[0] < runtime.STREAM_SIZE
+
+
+def test_base_seeds_share_no_seed():
+    blocks = [set(st.seeds(100, base=b)) for b in range(0, 300)]
+    assert len(set().union(*blocks)) == 300 * 100  # 300 base seeds, 30,000 distinct training seeds
+    # each stream is its own quarter of torch's 32-bit seeds: no test set is drawn from a training seed
+    flat = {s: {x for b in (0, 1, 4711) for x in st.seeds(5, base=b, stream=s)} for s in runtime.STREAMS}
+    assert sum(len(v) for v in flat.values()) == len(set().union(*flat.values())) == 4 * 15
+    assert st.stream_seed(5, "test") == 2 * 2**30 + 5 and st.stream_seed(st.stream_seed(5, "test"), "train") == 5
+    assert max(st.seeds(100, base=2**32 - 1, stream="probe")) < 2**32
+    with pytest.raises(ValueError, match="stream must be one of 'train', 'tuning', 'test', 'probe'"):
+        st.seeds(1, stream="validation")
+    with pytest.raises(ValueError, match="seed"):
+        st.stream_seed(-1, "test")
 
 
 @pytest.mark.parametrize("bad", ["abc", "1.5", "-3", str(2**32)])
 def test_base_seed_bad(monkeypatch, bad):
     monkeypatch.setenv("SEQTIPS_SEED", bad)
     with pytest.raises(ValueError, match="SEQTIPS_SEED"):
-        st.base_seed()
+        runtime.base_seed()
 
 
 @pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-1, ValueError), (1.0, TypeError), (True, TypeError)])
@@ -122,7 +136,7 @@ def test_seeds_bad_n(bad, error):
         st.seeds(bad, base=0)
 
 
-@pytest.mark.parametrize(("base", "error"), [(-1, ValueError), ("0", TypeError), (2**32 - 2, ValueError)])
+@pytest.mark.parametrize(("base", "error"), [(-1, ValueError), ("0", TypeError), (2**32, ValueError)])
 def test_seeds_bad_base(base, error):
     with pytest.raises(error, match="base"):
         st.seeds(3, base=base)
@@ -158,11 +172,11 @@ def test_setup_sets_threads_denormals_style_and_record(restore_process_state, ca
     monkeypatch.setenv("SEQTIPS_SEED", "5")
     torch.set_num_threads(2)
     with matplotlib.rc_context():
-        st.use_style()
+        plots.use_style()
         styled = dict(matplotlib.rcParams)
     matplotlib.rcParams["axes.grid"] = not styled["axes.grid"]
     device = st.setup("my-notebook")
-    assert device == st.get_device()
+    assert device == runtime.get_device()
     assert torch.get_num_threads() == 1
     assert dict(matplotlib.rcParams) == styled
     lines = capsys.readouterr().out.splitlines()

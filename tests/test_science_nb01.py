@@ -16,7 +16,7 @@ def test_gradient_reach_is_first_over_last_step_gradient(cell):
     torch.manual_seed(0)
     model = st.SequenceModel(cell, 2, 8)
     x, y = _data()
-    grads = lesson.hidden_state_gradients(model, x, y)
+    grads = st.hidden_state_gradients(model, x, y)
     reach = lesson.gradient_reach(model, x, y)
     assert reach == pytest.approx(float(grads[0] / grads[-1]))
     assert 0 < reach < 1  # a fresh cell loses gradient on the way back

@@ -29,8 +29,8 @@ def test_the_recent_sum_needs_only_the_last_two_values():
 
 def test_the_shared_replay_grows_backwards_with_stretching_weights_and_vanishes_without():
     x, y = lesson.recent_sum(64, 80, generator=torch.Generator().manual_seed(2))
-    stretch = lesson.hidden_state_gradients(_model(1.5), x, y)
-    plain = lesson.hidden_state_gradients(_model(1.0), x, y)
+    stretch = st.hidden_state_gradients(_model(1.5), x, y)
+    plain = st.hidden_state_gradients(_model(1.0), x, y)
     assert stretch[0] / stretch[-1] > 10
     assert plain[0] / plain[-1] < 1
 

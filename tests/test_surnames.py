@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 import torch
 
-from seqtips.surnames import (
+from seqtips.lessons.nb06_surnames import (
     DATA_FILE,
     NATIONALITIES,
     SurnameFileError,
@@ -15,9 +15,9 @@ from seqtips.surnames import (
 )
 
 
-@pytest.fixture(scope="module")
-def data():
-    return load_surnames()
+@pytest.fixture
+def data(surnames):
+    return surnames
 
 
 def write(tmp_path, text, name="s.csv"):
@@ -39,10 +39,10 @@ def test_shipped_file_sizes_and_nationalities(data):
 def test_split_is_stratified(data):
     total = len(data.train) + len(data.val) + len(data.test)
     for i, _ in enumerate(data.nationalities):
-        n = {s: int((data.split(s).nationality == i).sum()) for s in ("train", "val", "test")}
+        n = {s: int((getattr(data, s).nationality == i).sum()) for s in ("train", "val", "test")}
         share = sum(n.values()) / total
         for s in ("val", "test"):
-            assert abs(n[s] / len(data.split(s)) - share) < 0.005
+            assert abs(n[s] / len(getattr(data, s)) - share) < 0.005
         assert abs(n["val"] - n["test"]) <= 1
 
 
@@ -172,8 +172,6 @@ def test_small_file_loads(tmp_path):
     assert "4 surnames, 2 nationalities" in d.summary()
     with pytest.raises(ValueError, match="nationality"):
         d.nationality_index("Czech")
-    with pytest.raises(ValueError, match="name"):
-        d.split("dev")
 
 
 def test_path_must_be_a_path():

@@ -142,6 +142,7 @@ def test_main_needs_notebooks(tmp_path, monkeypatch, capsys):
     assert "none found in ./notebooks" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # runs a child process
 def test_reference_units_and_the_workload_itself():
     assert reference.units(10.0, 0.4, 0.6) == 20.0
     assert math.isnan(reference.units(10.0, 0.0, 0.0))

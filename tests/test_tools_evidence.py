@@ -253,6 +253,7 @@ def test_main_reports_only_the_chosen_notebooks_to_the_reader(repo, monkeypatch,
 # --- one real run -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs a child process
 def test_run_one_executes_a_tiny_notebook_and_completes_its_record(tmp_path):
     source = 'import seqtips as st\nst.setup("tiny")\nst.check("a", "claim", True, values={"x": 1.0})'
     path = tmp_path / "tiny.ipynb"

@@ -69,6 +69,7 @@ def test_clean_is_idempotent_and_accepts_a_bare_notebook():
     assert execute.clean({}) == {}
 
 
+@pytest.mark.slow  # runs a child process
 def test_execute_reports_a_child_that_cannot_run(tmp_path):
     result = execute.execute(tmp_path / "missing.ipynb", timeout=30)
     assert result["notebook"] == str(tmp_path / "missing.ipynb")

@@ -1,8 +1,8 @@
 """The verdict: st.check prints or fails loudly, and every check is recorded (and written under SEQTIPS_RECORD)."""
 
-import copy
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -13,14 +13,8 @@ from seqtips import verdict
 
 
 @pytest.fixture(autouse=True)
-def fresh_run(monkeypatch):
-    """Each test is one run of a fake notebook; the module's run record is given back afterwards."""
-    monkeypatch.delenv("SEQTIPS_RECORD", raising=False)
-    saved = copy.deepcopy(verdict._run)
-    verdict.start("00_fake", torch.device("cpu"), 7)
-    yield
-    verdict._run.clear()
-    verdict._run.update(saved)
+def each_test_is_one_run(fresh_record):
+    """Each test is one run of a fake notebook (conftest's fresh_record)."""
 
 
 def test_check_passes_and_prints(capsys):
@@ -170,7 +164,7 @@ def test_code_hash_sees_only_code_cells(tmp_path):
         return path
 
     base = verdict.code_hash(notebook(["# Title"], ["x = 1\n", "y = 2"]))
-    assert len(base) == 12 and int(base, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{12}", base)
     assert verdict.code_hash(notebook(["# Another title, more prose"], ["x = 1\n", "y = 2"])) == base
     assert verdict.code_hash(notebook(["# Title"], ["x = 1\ny = 2"])) == base  # split into lines or not
     assert verdict.code_hash(notebook(["# Title"], ["x = 1\n", "y = 2"], [{"output_type": "stream"}])) == base
@@ -225,6 +219,7 @@ except Exception as err:
 """
 
 
+@pytest.mark.slow  # runs a child process
 def test_a_rewrite_that_fails_part_way_keeps_every_earlier_claim(tmp_path):
     import os
     import subprocess

@@ -21,6 +21,7 @@ import torch
 from .. import _check
 from ..data import adding_batches, adding_problem
 from ..models import SequenceModel
+from ..runtime import seed_everything, stream_seed
 from ..training import History, mse_evaluator, train
 from ..verdict import load_records
 
@@ -34,11 +35,10 @@ PREFERRED = ("confirmation", "calibration", "ad hoc")
 def tiny_run(device: torch.device, seed: int = 0, steps: int = 60) -> History:
     """A GRU (hidden 16) on the adding problem of length 10, Adam 1e-2, ``steps`` steps."""
     steps = _check.integer("steps", steps, 1)
-    torch.manual_seed(_check.integer("seed", seed, 0))
+    batch_gen = seed_everything(seed)
     model = SequenceModel("gru", 2, 16).to(device)
-    x, y = adding_problem(256, 10, generator=torch.Generator().manual_seed(10**6 + seed))
-    return train(model, torch.optim.Adam(model.parameters(), lr=1e-2),
-                 adding_batches(32, 10, torch.Generator().manual_seed(seed)), steps,
+    x, y = adding_problem(256, 10, generator=torch.Generator().manual_seed(stream_seed(seed, "test")))
+    return train(model, torch.optim.Adam(model.parameters(), lr=1e-2), adding_batches(32, 10, batch_gen), steps,
                  evaluate=mse_evaluator(x, y), eval_every=max(steps // 6, 1), label="set-up check")
 
 

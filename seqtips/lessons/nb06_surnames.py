@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from . import _check
+from .. import _check
 
 #: The shipped data file.
-DATA_FILE = Path(__file__).resolve().parent / "datasets" / "surnames.csv"
+DATA_FILE = Path(__file__).resolve().parents[1] / "datasets" / "surnames.csv"
 #: The three splits stored in the file, in this order.
 SPLITS = ("train", "val", "test")
 _COLUMNS = ["name", "nationality", "split"]
@@ -189,12 +189,6 @@ class SurnameData:
     train: SurnameSplit
     val: SurnameSplit
     test: SurnameSplit
-
-    def split(self, name: str) -> SurnameSplit:
-        """The split called ``name`` (``"train"``, ``"val"`` or ``"test"``)."""
-        if name not in SPLITS:
-            raise ValueError(f"name must be one of {', '.join(SPLITS)}, got {name!r}")
-        return getattr(self, name)
 
     def nationality_index(self, nationality: str) -> int:
         """The index of ``nationality`` (e.g. ``"Irish"``)."""
