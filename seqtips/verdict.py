@@ -20,7 +20,6 @@ import os
 import platform
 import re
 import tempfile
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,30 +79,6 @@ def write_atomic(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def read_record(path: Path) -> dict | None:
-    """The record in ``path``, or None (with a warning naming the file) when it is not a whole record."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        warnings.warn(f"skipped {path}: not a readable JSON record ({err})", stacklevel=2)
-        return None
-    whole = (isinstance(record, dict) and isinstance(record.get("notebook"), str)
-             and isinstance(record.get("environment"), dict) and isinstance(record.get("claims"), list)
-             and all(isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("kind"), str)
-                     and isinstance(c.get("passed"), bool) and isinstance(c.get("values"), dict)
-                     for c in record["claims"]))
-    if not whole:
-        warnings.warn(f"skipped {path}: not a seqtips record (a notebook name, an environment and claims, "
-                      "each with id, kind, passed and values)", stacklevel=2)
-        return None
-    return record
-
-
-def load_records(records: Path) -> list[dict]:
-    """Every whole record in the folder ``records``; a truncated or foreign file is skipped and named."""
-    return [r for p in sorted(Path(records).glob("*-seed*.json")) if (r := read_record(p)) is not None]
 
 
 def check_notebook_name(notebook: Any) -> str | None:

@@ -23,7 +23,6 @@ from ..data import adding_batches, adding_problem
 from ..models import SequenceModel
 from ..runtime import seed_everything, stream_seed
 from ..training import History, mse_evaluator, train
-from ..verdict import load_records
 
 REPORT_URL = "evidence/README.md"
 #: The file of ``python -m seqtips.evidence`` this page reads: the report's numbers, per notebook, range and claim.
@@ -40,19 +39,6 @@ def tiny_run(device: torch.device, seed: int = 0, steps: int = 60) -> History:
     x, y = adding_problem(256, 10, generator=torch.Generator().manual_seed(stream_seed(seed, "test")))
     return train(model, torch.optim.Adam(model.parameters(), lr=1e-2), adding_batches(32, 10, batch_gen), steps,
                  evaluate=mse_evaluator(x, y), eval_every=max(steps // 6, 1), label="set-up check")
-
-
-def load_evidence(folder: str | Path) -> dict[str, list[dict]]:
-    """The records in ``folder/records``, grouped by notebook (empty when there are none).
-
-    A file that is not a whole record (a run killed while writing, a foreign file) is skipped with
-    a warning that names it.
-    """
-    _check.instance("folder", folder, (str, Path), "a folder path")
-    grouped: dict[str, list[dict]] = {}
-    for record in load_records(Path(folder, "records")):
-        grouped.setdefault(record["notebook"], []).append(record)
-    return grouped
 
 
 def read_summary(folder: str | Path) -> dict | None:
