@@ -84,6 +84,11 @@ def test_evidence_report_covers_the_committed_notebooks():
         mine = [json.loads(r.read_text()) for r in records if r.name.startswith(path.stem + "-seed")]
         assert len(mine) >= 20, f"{path.name}: {len(mine)} records, the report needs at least 20 base seeds"
         assert {m["run"]["code_hash"] for m in mine} == {code_hash(path)}
+    from seqtips.tools import evidence
+
+    assert evidence.summary_problems(EVIDENCE, NOTEBOOKS) == []  # the start page's table reads summary.json
+    # the confirmation records (base seeds in evidence.CONFIRMATION) ran the current code, as frozen
+    assert evidence.confirmation_problems(EVIDENCE, NOTEBOOKS) == []
 
 
 def test_prose_edits_do_not_change_the_code_hash(tmp_path):

@@ -1,6 +1,7 @@
 """The verdict: st.check prints or fails loudly, and every check is recorded (and written under SEQTIPS_RECORD)."""
 
 import json
+import math
 import re
 
 import numpy as np
@@ -269,3 +270,124 @@ def test_a_read_only_record_folder_is_refused_naming_the_variable(tmp_path, monk
     monkeypatch.setenv("SEQTIPS_RECORD", str(folder))
     with pytest.raises(ValueError, match=r"SEQTIPS_RECORD must name a folder .* cannot be written"):
         verdict.record_folder()
+
+
+# --- kinds, compare and margins --------------------------------------------------------------------------
+
+
+def test_a_deterministic_check_is_labelled_and_recorded_with_its_kind(capsys):
+    st.check("params-3-4", "GRU has 3/4 of the LSTM's parameters", True, values={"ratio": 0.75},
+             kind="deterministic")
+    assert "[params-3-4] (deterministic check) GRU has 3/4" in capsys.readouterr().out
+    assert verdict.record()["claims"][0]["kind"] == "deterministic"
+    assert verdict.KINDS == ("evidence", "sanity", "illustration", "deterministic")
+
+
+@pytest.mark.parametrize(
+    ("value", "direction", "bound", "expected"),
+    [
+        (0.05, "<", 0.1, 2.0),            # threshold / value
+        (0.2, "<", 0.1, 0.5),             # fails: below 1
+        (3.0, ">", 1.5, 2.0),             # value / threshold
+        (1.0, ">", 4.0, 0.25),
+        (-0.97, "<", -0.9, 0.97 / 0.9),   # both negative: the magnitudes swap, > 1 still holds
+        (-0.5, ">", -1.0, 2.0),
+        (0.1, "<=", 0.1, 1.0),            # the line: holds for <=
+        (0.1, "<", 0.1, 1.0),             # ... and fails for <, at margin 1 too
+        (0.0, "<", 1e-6, math.inf),       # a zero: no ratio, held
+        (0.0, ">", 0.0, 1.0),
+        (1e-6, "<", 0.0, 0.0),            # a zero: no ratio, failed
+        (-0.001, "<", 0.001, math.inf),   # opposite signs: the order decides
+        (0.001, "<", -0.001, 0.0),
+        (3.0, ">", 0.0, math.inf),        # a count above zero
+        (math.inf, "<", 1.0, 0.0),
+        (1.0, "<", math.inf, math.inf),
+        (math.inf, ">=", math.inf, 1.0),
+        (math.nan, "<", 1.0, None),       # no comparison could be made
+    ],
+)
+def test_margin_is_a_ratio_above_one_when_the_claim_holds_with_room(value, direction, bound, expected):
+    got = verdict.margin(value, direction, bound)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected)
+
+
+def test_compare_records_the_comparison_and_its_margin(capsys):
+    st.check("gru-solves", "the GRU solved it", True, values={"worst GRU MSE": 0.004, "threshold": 0.01},
+             compare=("worst GRU MSE", "<", "threshold"))
+    [claim] = verdict.record()["claims"]
+    assert claim["compare"] == [["worst GRU MSE", "<", "threshold"]]
+    assert claim["margin"] == pytest.approx(2.5)
+    assert "worst GRU MSE = 0.004, threshold = 0.01 (margin 2.5)" in capsys.readouterr().out
+
+
+def test_several_comparisons_give_the_smallest_margin():
+    st.check("explodes", "weight_hh grew, the head did not", True,
+             values={"growth": 33.6, "head": 0.85, "threshold growth": 8.0, "threshold head": 3.0},
+             compare=[("growth", ">", "threshold growth"), ("head", "<", "threshold head")])
+    assert verdict.record()["claims"][0]["margin"] == pytest.approx(3.0 / 0.85)
+    st.check("zero-spread", "all start alike", True, values={"spread": 0.0, "threshold": 1e-6},
+             compare=["spread", "<", "threshold"], kind="sanity")  # a list is a triple too
+    assert verdict.record()["claims"][1]["margin"] == "inf"  # stored as records store infinities
+
+
+def test_a_failing_comparison_is_recorded_with_its_margin_below_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQTIPS_RECORD", str(tmp_path))
+    with pytest.raises(AssertionError, match="did NOT hold"):
+        st.check("too-slow", "fast enough", False, values={"steps": 400.0, "limit": 300.0},
+                 compare=("steps", "<", "limit"))
+    [claim] = json.loads((tmp_path / "00_fake-seed7.json").read_text())["claims"]
+    assert claim["passed"] is False and claim["margin"] == pytest.approx(0.75)
+
+
+def test_a_nan_with_compare_fails_and_has_no_margin():
+    with pytest.raises(AssertionError, match="is NaN"):
+        st.check("nan", "below the line", True, values={"x": float("nan"), "t": 1.0}, compare=("x", "<", "t"))
+    [claim] = verdict.record()["claims"]
+    assert claim["passed"] is False and claim["margin"] is None
+
+
+@pytest.mark.parametrize(
+    ("holds", "values", "compare", "error", "match"),
+    [
+        (True, {"x": 0.2, "t": 0.1}, ("x", "<", "t"), ValueError,
+         r"'c': holds is True, but x = 0.2 < t = 0.1 is false: the verdict line would contradict"),
+        (False, {"x": 0.05, "t": 0.1}, ("x", "<", "t"), ValueError, r"holds is False, but compare's x = 0.05 < t"),
+        (True, {"x": 0.05, "t": 0.1, "y": 2.0}, [("x", "<", "t"), ("y", "<", "t")], ValueError,
+         r"holds is True, but y = 2 < t = 0.1 is false"),
+        (True, {"x": 0.05, "t": 0.1}, ("x", "<", "limit"), ValueError,
+         r"compare names 'limit', which is not a key of values \('x', 't'\)"),
+        (True, {}, ("x", "<", "t"), ValueError, "compare names 'x', which is not a key of values"),
+        (True, {"x": 0.05, "t": 0.1}, ("x", "=<", "t"), ValueError,
+         r"compare's direction must be one of '<', '<=', '>', '>=', got '=<'"),
+        (True, {"x": 0.05, "t": 0.1}, ("x", "t", "<"), ValueError, "compare's direction must be one of"),
+        (True, {"x": 0.05, "t": 0.1}, "x < t", TypeError, r"compare must be \(name, direction, name\)"),
+        (True, {"x": 0.05, "t": 0.1}, ("x", "<"), TypeError, "compare must be"),
+        (True, {"x": 0.05, "t": 0.1}, [], TypeError, "compare must be"),
+        (True, {"x": 0.05, "t": 0.1}, ("x", "<", 0.1), TypeError, "compare must be"),
+    ],
+)
+def test_a_bad_or_contradicted_compare_is_refused_and_records_nothing(holds, values, compare, error, match):
+    with pytest.raises(error, match=match):
+        st.check("c", "a claim", holds, values=values, compare=compare)
+    assert verdict.record()["claims"] == []
+
+
+def test_a_check_without_compare_records_no_margin():
+    st.check("plain", "a claim", True, values={"x": 1.0, "t": 2.0})
+    assert "margin" not in verdict.record()["claims"][0] and "compare" not in verdict.record()["claims"][0]
+
+
+def test_the_verdict_does_not_import_the_package_face():
+    # seqtips/__init__.py imports every floor: a core module that imports it back would import in a circle
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(verdict.__file__).read_text(encoding="utf-8"))
+    face = [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and ((node.level == 1 and node.module is None and any(a.name == "__version__" for a in node.names))
+                 or node.module == "seqtips")]
+    assert face == [], f"seqtips/verdict.py imports from the package face: {face}"
+    assert verdict.record()["environment"]["seqtips"] == st.__version__  # the installed version, as the face says

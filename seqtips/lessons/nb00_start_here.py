@@ -2,15 +2,18 @@
 
 - :func:`tiny_run` trains a small GRU on the adding problem for a few steps: a set-up check that
   takes a second or two and says how fast a step is on this machine;
-- :func:`evidence_summary` reads the committed evidence records (``evidence/records/*.json``,
-  written by ``python -m seqtips.evidence``) and tabulates, per notebook and claim, how often
-  the verdict held and its first number — so that the start page cites measurements instead of
-  typing them.
+- :func:`evidence_summary` reads the committed evidence summary (``evidence/summary.json``,
+  written by ``python -m seqtips.evidence`` from the records in ``evidence/records/``) and
+  tabulates, per notebook and evidence claim, how often the verdict held with its 95 % interval,
+  the run nearest to failing and the claim's effect — so that the start page cites measurements
+  instead of typing them. It shows the confirmation runs (made after the thresholds were frozen)
+  where there are any, else the calibration runs, and says which.
 """
 
 from __future__ import annotations
 
-import statistics
+import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,9 +23,12 @@ from ..data import adding_batches, adding_problem
 from ..models import SequenceModel
 from ..runtime import seed_everything, stream_seed
 from ..training import History, mse_evaluator, train
-from ..verdict import load_records
 
 REPORT_URL = "evidence/README.md"
+#: The file of ``python -m seqtips.evidence`` this page reads: the report's numbers, per notebook, range and claim.
+SUMMARY = "summary.json"
+#: Which runs the table prefers: those made after the thresholds were frozen, else those they were chosen on.
+PREFERRED = ("confirmation", "calibration", "ad hoc")
 
 
 def tiny_run(device: torch.device, seed: int = 0, steps: int = 60) -> History:
@@ -35,41 +41,65 @@ def tiny_run(device: torch.device, seed: int = 0, steps: int = 60) -> History:
                  evaluate=mse_evaluator(x, y), eval_every=max(steps // 6, 1), label="set-up check")
 
 
-def load_evidence(folder: str | Path) -> dict[str, list[dict]]:
-    """The records in ``folder/records``, grouped by notebook (empty when there are none).
-
-    A file that is not a whole record (a run killed while writing, a foreign file) is skipped with
-    a warning that names it.
-    """
+def read_summary(folder: str | Path) -> dict | None:
+    """``folder/summary.json`` as written by ``python -m seqtips.evidence``, or None (with a warning
+    naming the file when it is there but not such a summary)."""
     _check.instance("folder", folder, (str, Path), "a folder path")
-    grouped: dict[str, list[dict]] = {}
-    for record in load_records(Path(folder, "records")):
-        grouped.setdefault(record["notebook"], []).append(record)
-    return grouped
+    path = Path(folder, SUMMARY)
+    if not path.is_file():
+        return None
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        warnings.warn(f"skipped {path}: not readable JSON ({err})", stacklevel=2)
+        return None
+    if not isinstance(summary, dict) or not isinstance(summary.get("notebooks"), dict):
+        warnings.warn(f"skipped {path}: not a seqtips evidence summary (per notebook, range and claim)", stacklevel=2)
+        return None
+    return summary
+
+
+def _table(summary: dict) -> tuple[dict[str, list[str]], list[str]]:
+    """Per range, the notebooks shown from it; and the table's rows (evidence claims of each notebook's range)."""
+    shown: dict[str, list[str]] = {}
+    rows = []
+    for notebook, ranges in summary["notebooks"].items():
+        name = next((r for r in PREFERRED if r in ranges), None)
+        if name is None:
+            continue
+        mine = [f"| {notebook} | `{cid}` | {c['text']['held']} | {c['text']['closest_margin']} | "
+                f"{c['text']['effect'].replace('|', '/')} |" for cid, c in ranges[name]["claims"].items()
+                if c["kind"] == "evidence"]
+        if mine:  # a notebook without evidence claims (the start page's own set-up check) is not listed
+            shown.setdefault(name, []).append(notebook)
+            rows += mine
+    return shown, rows
 
 
 def evidence_summary(folder: str | Path) -> str:
-    """A Markdown table: per notebook and evidence claim, runs it held on and its first number."""
-    grouped = load_evidence(folder)
-    if not grouped:
-        return (f"No evidence records found in `{folder}/records` — read the committed report, "
+    """A Markdown table: per notebook and evidence claim, how often it held (95 % interval), its closest
+    run and its effect — from the confirmation runs where there are any, else the calibration runs."""
+    summary = read_summary(folder)
+    try:
+        shown, rows = _table(summary) if summary is not None else ({}, [])
+    except (KeyError, TypeError, AttributeError):
+        warnings.warn(f"skipped {Path(folder, SUMMARY)}: not a seqtips evidence summary (per notebook, range and "
+                      "claim)", stacklevel=2)
+        shown, rows = {}, []
+    if not shown:
+        return (f"No evidence found in `{folder}` (no `{SUMMARY}`) — read the committed report, "
                 f"`{REPORT_URL}` in the seqtips repository, or make your own with "
                 "`python -m seqtips.evidence --seeds 3`.")
-    lines = ["| notebook | claim | held | its first number: median (min – max) over the runs |",
-             "|---|---|--:|---|"]
-    for notebook, records in grouped.items():
-        claims: dict[str, dict] = {}
-        for record in records:
-            for claim in record["claims"]:
-                if claim["kind"] == "evidence":
-                    entry = claims.setdefault(claim["id"], {"held": 0, "first": None, "numbers": []})
-                    entry["held"] += bool(claim["passed"])
-                    name, value = next(iter(claim["values"].items()), (None, None))
-                    if isinstance(value, (int, float)):
-                        entry["first"], entry["numbers"] = name, entry["numbers"] + [value]
-        for cid, entry in claims.items():
-            numbers = entry["numbers"]
-            summary = (f"{entry['first']}: {statistics.median(numbers):.3g} ({min(numbers):.3g} – {max(numbers):.3g})"
-                       if numbers else "—")
-            lines.append(f"| {notebook} | `{cid}` | {entry['held']} of {len(records)} | {summary} |")
+    ranges = summary.get("ranges", {})
+    said = []
+    for name, notebooks in shown.items():
+        seeds = ranges.get(name, {}).get("base_seeds")
+        where = f"base seeds {seeds[0]}–{seeds[1]}: " if isinstance(seeds, list) and len(seeds) == 2 else ""
+        note = ranges.get(name, {}).get("note", "")
+        said.append(f"**{name}** runs ({where}{note}) for {', '.join(notebooks)}")
+    lines = ["From the " + "; the ".join(said) + "."]
+    if "confirmation" not in shown:
+        lines[0] += " No confirmation run yet: read these as how the claims were set, not as a test of them."
+    lines += ["", "| notebook | claim | held (95 % interval) | closest margin | effect: median (95 % interval) |",
+              "|---|---|---|---|---|", *rows]
     return "\n".join(lines)
