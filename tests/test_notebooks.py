@@ -78,7 +78,7 @@ def test_evidence_report_covers_the_committed_notebooks():
         found = hashes[path.stem][0].split(", ")
         assert found == [code_hash(path)], (
             f"evidence/README.md covers {path.name} at code {found}, but the notebook's code is now "
-            f"{code_hash(path)}: rerun python -m seqtips.evidence --seeds 20 --jobs 2 --out evidence")
+            f"{code_hash(path)}: rerun python -m seqtips.evidence --range calibration --jobs 2 --out evidence")
     records = list((EVIDENCE / "records").glob("*.json"))
     for path in NOTEBOOKS:
         mine = [json.loads(r.read_text()) for r in records if r.name.startswith(path.stem + "-seed")]
