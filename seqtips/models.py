@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import torch
 from torch import nn
 
@@ -80,3 +82,17 @@ def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) scalar parameters in ``module``."""
     _check.instance("module", module, nn.Module, "a torch.nn.Module")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def matched_size(count: Callable[[int], int], target: int, sizes: Iterable[int]) -> int:
+    """The size among ``sizes`` whose parameter count ``count(size)`` is closest to ``target`` (ties: the
+    smaller size) — the one matched-capacity search of seqtips, e.g. the hidden size of a plain RNN
+    with as many parameters as an LSTM: ``st.matched_size(lambda h: st.count_parameters(
+    st.SequenceModel("rnn", 2, h)), lstm_params, range(32, 128))``."""
+    if not callable(count):
+        raise TypeError(f"count must be a function count(size) -> number of parameters, got {type(count).__name__}")
+    target = _check.integer("target", target, 1)
+    sizes = [_check.integer("sizes", s, 1) for s in sizes]
+    if not sizes:
+        raise ValueError("sizes must hold at least one size to try")
+    return min(sizes, key=lambda s: (abs(count(s) - target), s))

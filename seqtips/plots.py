@@ -17,8 +17,13 @@ import numpy as np
 from . import _check
 from .training import History
 
+#: Okabe and Ito's colour-blind-safe palette (2008): the only colours the notebooks draw with, with grey.
+PALETTE = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+           "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 #: One colour per recurrent cell, the same in every notebook.
-CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green"}
+CELL_COLORS = {"rnn": PALETTE["vermillion"], "gru": PALETTE["blue"], "lstm": PALETTE["green"]}
+#: One colour per optimizer, the same in every notebook.
+OPTIMIZER_COLORS = {"Adam": PALETTE["blue"], "SGD": PALETTE["orange"], "SGD+momentum": PALETTE["purple"]}
 #: The most bins :func:`plot_norm_histogram` draws: more than a figure's width in pixels shows nothing more.
 MAX_BINS = 1000
 
@@ -173,7 +178,7 @@ def plot_norm_histogram(
     ax.set_xscale("log")
     for p, style in zip(percentiles, itertools.cycle((":", "-.", "--", (0, (1, 3))))):
         value = np.percentile(norms, p)
-        ax.axvline(value, color="tab:purple", ls=style, lw=1, label=f"p{p:g} = {value:.3g}")
+        ax.axvline(value, color=PALETTE["purple"], ls=style, lw=1, label=f"p{p:g} = {value:.3g}")
     if threshold is not None:
         ax.axvline(threshold, color="k", lw=1.6, label=f"threshold {threshold:g}")
     ax.set_xlabel("‖gradient‖ before clipping")

@@ -83,6 +83,29 @@ class History:
     def seconds_per_step(self) -> float:
         return self.seconds / max(self.steps_done, 1)
 
+    def log(self, step: int, loss: float | torch.Tensor, grad_norm: float | torch.Tensor) -> bool:
+        """Record one step's loss and gradient norm (before clipping); ``False`` — with ``diverged``
+        and ``stop_reason`` set, nothing recorded — when either is not finite: the loop must stop.
+
+        The guard every training loop in seqtips uses, :func:`train`'s included::
+
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            if not history.log(step, loss, norm):
+                break
+            optimizer.step()
+        """
+        loss, grad_norm = _check.scalar("loss", loss), _check.scalar("grad_norm", grad_norm)
+        for what, value in (("loss", loss), ("gradient norm", grad_norm)):
+            if not math.isfinite(value):
+                self.diverged = True
+                self.stop_reason = f"{what} became non-finite ({value}) at step {step}"
+                return False
+        self.step.append(step)
+        self.train_loss.append(loss)
+        self.grad_norm.append(grad_norm)
+        return True
+
 
 def mse_evaluator(x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> Callable[[nn.Module], float]:
     """Return ``evaluate(model) -> float``: mean squared error of ``model`` on the fixed set ``(x, y)``."""
@@ -183,21 +206,10 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             # mse_loss broadcasts [B] against [B, 1] with only a warning
             loss = checked_loss(loss_fn, model(x), y, "train")
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                history.diverged = True
-                history.stop_reason = f"loss became non-finite ({loss_value}) at step {step}"
-                break
             loss.backward()
-            norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
-            if not math.isfinite(norm):
-                history.diverged = True
-                history.stop_reason = f"gradient norm became non-finite ({norm}) at step {step}"
+            if not history.log(step, loss, torch.nn.utils.clip_grad_norm_(params, max_norm)):
                 break
             optimizer.step()
-            history.step.append(step)
-            history.train_loss.append(loss_value)
-            history.grad_norm.append(norm)
             if (step % eval_every == 0 or step == steps) and not run_eval(step):
                 break
         else:
