@@ -35,7 +35,10 @@ def test_tune_extends_a_grid_whose_winner_sits_at_its_edge():
 
 
 def test_a_diverged_run_loses():
-    tuned = st.tune("arm", lambda lr, seed: math.nan if lr >= 0.1 else 1 / lr, [1e-3, 1e-2, 1e-1, 1.0], seeds=[0], extend=0)
+    def run(lr, seed):
+        return math.nan if lr >= 0.1 else 1 / lr
+
+    tuned = st.tune("arm", run, [1e-3, 1e-2, 1e-1, 1.0], seeds=[0], extend=0)
     assert tuned.lr == 0.01 and tuned.scores[1.0] == [math.inf]
 
 
