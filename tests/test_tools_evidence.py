@@ -306,7 +306,8 @@ def test_the_start_page_summary_renders_summary_json_from_the_confirmation_first
     assert lines[0] == ("From the **confirmation** runs (base seeds 1000–1019: run after the thresholds were frozen) "
                         "for 01_demo; the **calibration** runs (base seeds 0–19: thresholds may have been chosen on "
                         "these) for 02_other.")
-    assert lines[2] == "| notebook | claim | held (95 % interval) | closest margin | effect: median (95 % interval) |"
+    assert lines[2] == ("| notebook | verdict | held in (95 % interval for the rate) | closest run: room to its "
+                        "threshold (×; < 1 failed) | measured value: median over runs (95 % interval) |")
     assert lines[4:] == [
         "| 01_demo | `a` | 2 of 2 (0.158–1) | 2.5 (seed 1000) | x: 4 (no 95 % interval from 2 runs: 6 are needed) |",
         "| 02_other | `a` | 1 of 2 (0.0126–0.987); 1 not reached | — | y: 1 (no 95 % interval from 1 run: 6 are "
@@ -595,3 +596,14 @@ def test_summary_problems_name_a_missing_summary_a_missing_notebook_and_stale_co
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 2")]), nb)
     [stale] = evidence.summary_problems(tmp_path, [nb])
     assert "gives 01_demo's confirmation runs at code" in stale and verdict.code_hash(nb) in stale
+
+
+def test_the_start_page_time_table_reads_the_benchmark(tmp_path):
+    from seqtips.lessons import nb00_start_here
+
+    (tmp_path / "benchmark.json").write_text(json.dumps({"machine": "test box", "notebooks": {
+        "00_start_here.ipynb": {"seconds": 4.0, "units": 11.0}, "01_x.ipynb": {"seconds": 116.0, "units": 100.0}}}))
+    lines = nb00_start_here.time_table(tmp_path).splitlines()
+    assert "about **2 min**" in lines[0] and "test box" in lines[0]
+    assert lines[-2:] == ["| 00_start_here | 4 s | 11 |", "| 01_x | 116 s | 100 |"]
+    assert nb00_start_here.time_table(tmp_path / "nowhere").startswith("No benchmark found")
