@@ -281,3 +281,24 @@ def test_the_constants_check_sees_a_drift(tmp_path):
     b = setup_constants(notebook("b.ipynb", "SEQ_LEN, BATCH = 30, 64\nHIDDEN = 66"))
     assert a == {"SEQ_LEN": "30", "BATCH": "64", "HIDDEN": "{'rnn': 66}"}
     assert {k for k in set(a) & set(b) if a[k] != b[k]} == {"HIDDEN"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_takeaway_cites_a_checked_verdict_and_every_evidence_claim_is_cited(path):
+    """The claims ledger on every committed notebook: each tag names a verdict the notebook checks and the
+    committed evidence summary reports; each evidence claim is cited by some markdown cell."""
+    from seqtips.tools import ledger
+
+    summary = json.loads((EVIDENCE / "summary.json").read_text(encoding="utf-8"))
+    assert ledger.problems(path, summary) == []
+
+
+def test_figures_draw_with_the_colour_blind_safe_palette_only():
+    """Matplotlib's default cycle puts red beside green: figures take colours from st.PALETTE (Okabe-Ito)."""
+    sources = {p.relative_to(ROOT): p.read_text(encoding="utf-8") for p in (ROOT / "seqtips").rglob("*.py")}
+    for path in NOTEBOOKS + SOLUTIONS:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources[path.relative_to(ROOT)] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    offenders = {str(path): sorted(set(re.findall(r"tab:[a-z]+|\bC[0-9]\b(?=['\"])", text)))
+                 for path, text in sources.items() if re.search(r"tab:[a-z]+|['\"]C[0-9]['\"]", text)}
+    assert offenders == {}, f"colours outside st.PALETTE: {offenders}"
