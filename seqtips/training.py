@@ -97,14 +97,28 @@ class History:
         """
         loss, grad_norm = _check.scalar("loss", loss), _check.scalar("grad_norm", grad_norm)
         for what, value in (("loss", loss), ("gradient norm", grad_norm)):
-            if not math.isfinite(value):
-                self.diverged = True
-                self.stop_reason = f"{what} became non-finite ({value}) at step {step}"
+            if not self._finite(what, value, f"at step {step}"):
                 return False
         self.step.append(step)
         self.train_loss.append(loss)
         self.grad_norm.append(grad_norm)
         return True
+
+    def log_eval(self, step: int, value: float | torch.Tensor) -> bool:
+        """Record an evaluation made after ``step`` (0: before training); ``False`` — with ``diverged`` and
+        ``stop_reason`` set, nothing recorded — when it is not finite."""
+        value = _check.scalar("evaluate(model)'s result", value)
+        if not self._finite("evaluation", value, f"after step {step}"):
+            return False
+        self.eval_step.append(step)
+        self.eval_loss.append(value)
+        return True
+
+    def _finite(self, what: str, value: float, when: str) -> bool:
+        if not math.isfinite(value):
+            self.diverged = True
+            self.stop_reason = f"{what} became non-finite ({value}) {when}"
+        return math.isfinite(value)
 
 
 def mse_evaluator(x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> Callable[[nn.Module], float]:
@@ -180,14 +194,7 @@ def train(
         with torch.no_grad():
             value = evaluate(model)
         model.train()
-        value = _check.scalar("evaluate(model)'s result", value)
-        if not math.isfinite(value):
-            history.diverged = True
-            history.stop_reason = f"evaluation became non-finite ({value}) after step {step}"
-            return False
-        history.eval_step.append(step)
-        history.eval_loss.append(value)
-        return True
+        return history.log_eval(step, value)
 
     start = time.perf_counter()
     try:

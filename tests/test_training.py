@@ -204,3 +204,17 @@ def test_train_accepts_numpy_numbers_from_evaluate():
     model, opt, batches, _ = _setup()
     h = st.train(model, opt, batches, steps=2, evaluate=lambda m: np.float32(0.5), eval_every=1)
     assert h.eval_loss == [0.5, 0.5, 0.5]
+
+
+def test_history_log_is_the_loops_guard():
+    h = st.History(label="hand-written loop")
+    assert h.log(1, torch.tensor(0.5), 2.0) and h.log_eval(1, 0.4)
+    assert (h.step, h.train_loss, h.grad_norm, h.eval_step, h.eval_loss) == ([1], [0.5], [2.0], [1], [0.4])
+    assert not h.log(2, 0.3, float("inf")) and h.diverged
+    assert h.stop_reason == "gradient norm became non-finite (inf) at step 2"
+    assert h.step == [1]                       # nothing recorded for the step that failed
+    fresh = st.History()
+    assert not fresh.log_eval(0, float("nan"))
+    assert fresh.stop_reason == "evaluation became non-finite (nan) after step 0"
+    with pytest.raises(TypeError, match="loss must be a single number"):
+        fresh.log(1, "0.5", 1.0)
