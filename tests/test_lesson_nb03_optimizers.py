@@ -1,128 +1,73 @@
-"""Companion of notebook 03 (Adam vs SGD): grids of configurations, run_sweep and Sweep look-ups."""
+"""Companion of notebook 03 (Adam vs SGD): the figures it draws from the notebook's runs."""
 
-import pytest
-import torch
+import math
 
-from seqtips.lessons.nb03_optimizers import Sweep, grid, run_sweep
-from seqtips.training import History, train
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from seqtips.lessons import nb03_optimizers as lesson  # noqa: E402
+from seqtips.plots import OPTIMIZER_COLORS  # noqa: E402
+from seqtips.training import History  # noqa: E402
 
 
-def fake_run(optimizer, lr, seed):
-    h = History(label=f"{optimizer} {lr} {seed}")
-    h.eval_step, h.eval_loss = [0, 10], [1.0, lr * 10 + seed]
+def history(steps, losses, diverged=False):
+    h = History(label="run")
+    h.eval_step, h.eval_loss = list(steps), list(losses)
+    h.diverged = diverged
     return h
 
 
-# --- grid -------------------------------------------------------------------------
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
 
 
-def test_grid_is_the_cartesian_product_with_the_last_axis_fastest():
-    assert grid(optimizer=["SGD", "Adam"], lr=[0.1, 1.0]) == [
-        {"optimizer": "SGD", "lr": 0.1},
-        {"optimizer": "SGD", "lr": 1.0},
-        {"optimizer": "Adam", "lr": 0.1},
-        {"optimizer": "Adam", "lr": 1.0},
-    ]
+def test_reported_curves_use_every_seeds_steps_even_when_the_first_seed_diverged(ax):
+    """The bug this guards against: the band's x-axis was taken from seed 0, which stopped at step 20."""
+    early = history([0, 10, 20], [1.0, 0.5, 0.4], diverged=True)
+    longer = [history(range(0, 260, 10), [1.0 / (1 + s) for s in range(0, 260, 10)]) for _ in range(2)]
+    lesson.plot_reported(ax, {"SGD+momentum": [early, *longer]}, {"SGD+momentum": 0.3}, target=0.01)
+    median = next(line for line in ax.get_lines() if line.get_label() == "SGD+momentum, lr 0.3")
+    assert max(median.get_xdata()) == 250
+    assert median.get_color().lower() == OPTIMIZER_COLORS["SGD+momentum"].lower()
+    thin = [line for line in ax.get_lines() if line.get_label().startswith("_") and len(line.get_xdata()) > 2]
+    assert sorted(len(line.get_xdata()) for line in thin) == [3, 26, 26]  # every seed drawn, the diverged one too
 
 
-def test_grids_concatenate_for_per_optimizer_learning_rates():
-    configs = grid(optimizer=["Adam"], lr=[1e-3, 1e-2]) + grid(optimizer=["SGD"], lr=[0.1])
-    assert [c["lr"] for c in configs] == [1e-3, 1e-2, 0.1]
+def test_ladder_map_counts_steps_and_frames_the_chosen_rate(ax):
+    solved = history([0, 10, 20], [1.0, 0.005, 0.001])
+    stuck = history([0, 10, 20], [1.0, 0.2, 0.15])
+    diverged = history([0, 10], [1.0, 0.9], diverged=True)
+    ladder = {("Adam", 0.01): [solved], ("Adam", 0.1): [stuck], ("SGD", 0.1): [diverged]}
+    lesson.plot_ladder(ax, ladder, {"Adam": 0.01, "SGD": 0.1}, target=0.01, steps=20)
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["10\n0.001", "—\n0.15", "—\ninf"]  # SGD was not run at 0.01: a blank cell, no text
+    assert len(ax.patches) == 2  # both chosen rates framed
+    image = ax.images[0].get_array()
+    assert image[0, 0] == 10 and image.mask[1, 0]  # steps to the target; blank where not run
 
 
-def test_grid_rejects_an_empty_axis():
-    with pytest.raises(ValueError, match="axis 'lr' must be a non-empty list"):
-        grid(lr=[])
+def test_run_view_names_what_happened_and_a_rate_not_run(ax):
+    ladder = {("Adam", 0.1): [history([0, 10, 20], [1.0, 0.005, 0.001])],
+              ("SGD", 1.0): [history([0], [1.0], diverged=True)]}
+    ladder[("SGD", 1.0)][0].stop_reason = "loss became non-finite (nan) at step 3"
+    lesson.plot_run(ax, ladder, "Adam", 0.1, reference=("Adam", 0.1), target=0.01)
+    assert "reached the target at step 10" in ax.get_title()
+    lesson.plot_run(ax, ladder, "SGD", 1.0, reference=("Adam", 0.1), target=0.01)
+    assert "non-finite" in ax.get_title()
+    lesson.plot_run(ax, ladder, "SGD", 0.3, reference=("Adam", 0.1), target=0.01)
+    assert "was not run at lr 0.3" in ax.get_title()
 
 
-@pytest.mark.parametrize("bad", ["abc", 3, None, {"a": 1}])
-def test_grid_rejects_an_axis_that_is_not_a_list(bad):
-    with pytest.raises(TypeError, match="axis 'lr' must be a non-empty list"):
-        grid(lr=bad)
-
-
-def test_grid_needs_an_axis():
-    with pytest.raises(ValueError, match="at least one axis"):
-        grid()
-
-
-# --- run_sweep and Sweep ----------------------------------------------------------
-
-
-def test_run_sweep_calls_run_with_each_configuration_in_order():
-    configs = grid(optimizer=["Adam", "SGD"], lr=[0.1, 0.3], seed=[0, 1])
-    sweep = run_sweep(fake_run, configs, progress=False)
-    assert len(sweep) == 8
-    assert [h.label for h in sweep.histories][:3] == ["Adam 0.1 0", "Adam 0.1 1", "Adam 0.3 0"]
-    assert sweep.get(optimizer="SGD", lr=0.3, seed=1).final_eval == pytest.approx(4.0)
-
-
-def test_select_and_get():
-    configs = grid(optimizer=["Adam"], lr=[0.1, 0.3], seed=[0, 1]) + grid(optimizer=["SGD"], lr=[1.0], seed=[0, 1])
-    sweep = run_sweep(fake_run, configs, progress=False)
-    assert [h.label for h in sweep.select(optimizer="Adam", lr=0.3)] == ["Adam 0.3 0", "Adam 0.3 1"]
-    assert [h.label for h in sweep.select(seed=1)] == ["Adam 0.1 1", "Adam 0.3 1", "SGD 1.0 1"]
-    assert sweep.select(optimizer="RMSprop") == []
-    assert sweep.select(momentum=0.9) == []  # a setting no configuration has matches nothing
-    assert sweep.get(optimizer="SGD", seed=0).label == "SGD 1.0 0"
-    with pytest.raises(KeyError, match="2 runs match"):
-        sweep.get(optimizer="Adam", lr=0.1)
-    with pytest.raises(KeyError, match="0 runs match"):
-        sweep.get(optimizer="RMSprop")
-    assert repr(sweep) == "Sweep(6 runs, 0.0 s of training)"
-
-
-def test_iteration_yields_configuration_and_history():
-    sweep = run_sweep(fake_run, grid(optimizer=["SGD"], lr=[0.1], seed=[3]), progress=False)
-    ((config, history),) = list(sweep)
-    assert config == {"optimizer": "SGD", "lr": 0.1, "seed": 3}
-    assert history.label == "SGD 0.1 3"
-
-
-def test_run_sweep_with_a_progress_bar(capsys):
-    sweep = run_sweep(fake_run, grid(optimizer=["SGD"], lr=[0.1, 1.0], seed=[0]), progress=True, desc="lr")
-    assert [h.label for h in sweep.histories] == ["SGD 0.1 0", "SGD 1.0 0"]
-    assert "lr" in capsys.readouterr().err  # the bar, labelled with desc
-
-
-@pytest.mark.parametrize(
-    ("run", "configs", "error", "match"),
-    [
-        (None, [{"lr": 0.1}], TypeError, "run must be callable"),
-        (fake_run, [], ValueError, "configs must be a non-empty list"),
-        (fake_run, {"lr": 0.1}, TypeError, "configs must be a non-empty list"),
-        (fake_run, "lr", TypeError, "configs must be a non-empty list"),
-        (fake_run, [{"optimizer": "SGD", "lr": 0.1, "seed": 0}, 0.3], TypeError, r"configs\[1\] must be a dict"),
-        (lambda lr: lr, [{"lr": 0.1}], TypeError, "run must return a History"),
-    ],
-)
-def test_run_sweep_validates_its_arguments(run, configs, error, match):
-    with pytest.raises(error, match=match):
-        run_sweep(run, configs, progress=False)
-
-
-def test_sweep_needs_one_history_per_configuration():
-    with pytest.raises(ValueError, match="same length"):
-        Sweep([{"lr": 0.1}], [])
-
-
-def test_a_real_training_sweep_is_reproducible_per_seed():
-    """Same seed → same initial weights and batches → identical histories, whatever else differs."""
-    from seqtips import adding_batches, adding_problem, mse_evaluator, seed_everything
-    from seqtips.models import SequenceModel
-
-    x, y = adding_problem(64, 6, torch.Generator().manual_seed(99))
-    evaluate = mse_evaluator(x, y)
-
-    def run(lr, seed):
-        gen = seed_everything(seed)
-        model = SequenceModel("gru", 2, 4)
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        return train(model, opt, adding_batches(8, 6, gen), 5, evaluate=evaluate, eval_every=5)
-
-    sweep = run_sweep(run, grid(lr=[0.1, 0.1, 0.5], seed=[0]), progress=False)
-    a, b, c = sweep.histories
-    assert a.eval_loss == b.eval_loss
-    assert a.eval_loss[0] == c.eval_loss[0]  # same initial weights, so the same loss before training
-    assert a.eval_loss[-1] != c.eval_loss[-1]
-    assert sweep.seconds > 0
+def test_online_paths_one_line_each(ax):
+    paths = {"a": [0.0, 0.5, 1.0], "b": [0.0, -0.5, -1.0]}
+    lesson.plot_online(ax, paths, big=3.0)
+    labelled = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in labelled] == ["a", "b"]
+    assert list(labelled[1].get_ydata()) == [0.0, -0.5, -1.0]
+    assert not math.isnan(ax.get_ylim()[0])

@@ -91,7 +91,8 @@ def _exercise_2(result: Any) -> exercises.Outcome:
                                  "where on the curve did the loss fall fastest? A rate far below it moves too little "
                                  "in the notebook's budget", values)
     return exercises.shows("03.2", f"One short run chose a rate that solves the task on every seed within the "
-                           f"notebook's budget — a sweep found the same band. {measured}", values)
+                           f"notebook's budget, where the notebook's tuning trained a ladder of rates. {measured}",
+                           values)
 
 
 def check(n: int, result: Any, strict: bool = False) -> exercises.Outcome:

@@ -1,122 +1,137 @@
-"""Companion of notebook 03 (Adam vs SGD): run a grid of training runs and read the results back as a small table.
+"""Companion of notebook 03 (Adam vs SGD): Reddi et al.'s constructed problem and the notebook's figures.
 
-A sweep is a list of configurations — plain dicts such as ``{"optimizer": "Adam", "lr": 0.01,
-"seed": 0}``. :func:`grid` builds the cartesian product of some axes; grids that differ per
-optimizer are concatenated lists. :func:`run_sweep` calls the notebook's own ``run(**config)``
-for each configuration (so the lines that are the lesson stay in the notebook) with a progress
-bar, and returns a :class:`Sweep` that looks results up by their settings. ``st.heatmap`` draws
-one number per (row, column) cell, e.g. steps to reach a target per optimizer and learning rate.
-Its exercises are in :mod:`seqtips.exercises.nb03`.
+The experiment — the optimizers, the training loop, the tuning and the reported runs — is written
+in the notebook's own cells; this module holds what would bury it: :func:`online_counterexample`
+(the one-dimensional problem on which Adam with a short memory provably fails), and the plotting
+functions :func:`plot_ladder` (every optimizer on the tuning ladder: the working band),
+:func:`plot_reported` (test curves of the tuned runs, every seed at its own evaluation steps),
+:func:`plot_online` and :func:`plot_run` (one run of the ladder, for the browser), with
+:func:`heatmap` underneath :func:`plot_ladder`. Its exercises are in :mod:`seqtips.exercises.nb03`.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import _check
+from ..data import ADDING_BASELINE_MSE
+from ..plots import OPTIMIZER_COLORS, PALETTE, plot_eval_curves
 from ..training import History
 
 
-def grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
-    """The cartesian product of the ``axes`` as a list of configurations, the last axis varying fastest.
+def _steps(history: History, target: float) -> float:
+    s = history.steps_to(target)
+    return math.inf if s is None else s
 
-    ``grid(optimizer=["SGD"], lr=[0.1, 1.0])`` → ``[{"optimizer": "SGD", "lr": 0.1},
-    {"optimizer": "SGD", "lr": 1.0}]``.
+
+def plot_ladder(
+    ax: plt.Axes,
+    ladder: Mapping[tuple[str, float], Sequence[History]],
+    chosen: Mapping[str, float],
+    target: float,
+    steps: int,
+) -> plt.Axes:
+    """The tuning ladder as a map: one row per optimizer, one column per learning rate.
+
+    ``ladder`` maps ``(optimizer, lr)`` to the histories of its tuning runs (one per tuning seed);
+    colour is the median number of steps to a validation MSE below ``target`` (grey: not reached),
+    the text the median final validation MSE (``inf``: diverged); ``chosen`` (optimizer → rate)
+    is framed. Rates an optimizer was not run at stay blank.
     """
-    if not axes:
-        raise ValueError("grid needs at least one axis, e.g. grid(lr=[0.01, 0.1])")
-    for name, values in axes.items():
-        is_list = isinstance(values, Sequence) and not isinstance(values, (str, bytes))
-        if not is_list or len(values) == 0:
-            raise (ValueError if is_list else TypeError)(
-                f"axis {name!r} must be a non-empty list of values, got {values!r}")
-    names = list(axes)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(axes[n] for n in names))]
+    optimizers = list(dict.fromkeys(o for o, _ in ladder))
+    rates = sorted({lr for _, lr in ladder})
+    values, text = [], []
+    for o in optimizers:
+        row_v, row_t = [], []
+        for lr in rates:
+            runs = ladder.get((o, lr))
+            if not runs:
+                row_v.append(math.nan)
+                row_t.append("")
+                continue
+            med = statistics.median(_steps(h, target) for h in runs)
+            final = statistics.median(h.final_eval for h in runs)
+            row_v.append(med)
+            row_t.append(f"{'—' if math.isinf(med) else f'{med:.0f}'}\n{final:.2g}")
+        values.append(row_v)
+        text.append(row_t)
+    heatmap(ax, values, rows=optimizers, cols=[f"{lr:g}" for lr in rates], text=text, vmin=0, vmax=steps,
+            colorbar="median steps to\nthe target (grey: not reached)")
+    for i, o in enumerate(optimizers):
+        if o in chosen and chosen[o] in rates:
+            j = rates.index(chosen[o])
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=PALETTE["black"], lw=2.2))
+    ax.set(xlabel="learning rate", title=f"The tuning ladder: steps to validation MSE < {target:g} (colour) and "
+           f"final validation MSE (text) after {steps} steps; the chosen rate framed")
+    return ax
 
 
-def _matches(config: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
-    return all(key in config and config[key] == value for key, value in where.items())
+def plot_reported(
+    ax: plt.Axes,
+    reported: Mapping[str, Sequence[History]],
+    lrs: Mapping[str, float],
+    target: float,
+) -> plt.Axes:
+    """Test MSE against step for each optimizer at its tuned rate: median and range over seeds, and every seed.
 
-
-class Sweep:
-    """The results of a sweep: one :class:`History` per configuration, looked up by settings."""
-
-    def __init__(self, configs: Sequence[Mapping[str, Any]], histories: Sequence[History]) -> None:
-        if len(configs) != len(histories):
-            raise ValueError(
-                f"configs and histories must have the same length, got {len(configs)} and {len(histories)}"
-            )
-        self.configs = [dict(c) for c in configs]
-        self.histories = list(histories)
-
-    def __len__(self) -> int:
-        return len(self.configs)
-
-    def __iter__(self) -> Iterator[tuple[dict[str, Any], History]]:
-        return iter(zip(self.configs, self.histories))
-
-    def __repr__(self) -> str:
-        return f"Sweep({len(self)} runs, {self.seconds:.1f} s of training)"
-
-    @property
-    def seconds(self) -> float:
-        """Total training time of all runs, in seconds."""
-        return sum(h.seconds for h in self.histories)
-
-    def select(self, **where: Any) -> list[History]:
-        """The histories whose configuration has all the given settings, in sweep order."""
-        return [h for c, h in self if _matches(c, where)]
-
-    def get(self, **where: Any) -> History:
-        """The one history with the given settings; ``KeyError`` when none or several match."""
-        found = self.select(**where)
-        if len(found) != 1:
-            raise KeyError(f"{len(found)} runs match {where!r}; give settings that pick exactly one")
-        return found[0]
-
-
-def run_sweep(
-    run: Callable[..., History],
-    configs: Sequence[Mapping[str, Any]],
-    progress: bool = True,
-    desc: str = "sweep",
-) -> Sweep:
-    """Call ``run(**config)`` for every configuration, with a progress bar; return a :class:`Sweep`.
-
-    ``run`` must return a :class:`~seqtips.training.History` (what :func:`seqtips.train` returns).
+    Each run is placed at its own evaluation steps (:func:`seqtips.plot_eval_curves`), so a seed that
+    diverged early ends there while the others go on: no seed's curve is hidden behind another's.
     """
-    if not callable(run):
-        raise TypeError(f"run must be callable, got {run!r}")
-    is_list = isinstance(configs, Sequence) and not isinstance(configs, (str, bytes))
-    if not is_list or len(configs) == 0:
-        raise (ValueError if is_list else TypeError)(
-            "configs must be a non-empty list of dicts, e.g. grid(lr=[0.01, 0.1])")
-    for i, c in enumerate(configs):
-        if not isinstance(c, Mapping):
-            raise TypeError(f"configs[{i}] must be a dict of settings, got {c!r}")
-    histories: list[History] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    labels = {o: f"{o}, lr {lrs[o]:g}" for o in reported}
+    plot_eval_curves(ax, {labels[o]: hs for o, hs in reported.items()},
+                     colors={labels[o]: OPTIMIZER_COLORS[o] for o in reported},
+                     baseline=ADDING_BASELINE_MSE, baseline_label="learned nothing (1/6)", show_runs=True)
+    ax.axhline(target, color=PALETTE["black"], ls=":", lw=1, label=f"target {target:g}")
+    ax.set(ylim=(5e-5, 20), ylabel="test MSE (a diverged run ends)",
+           title="Each optimizer at its tuned rate, on the reported seeds\n(median and min–max over seeds; "
+                 "thin lines: each seed)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
 
-        bar = tqdm(total=len(configs), desc=desc)
-    try:
-        for c in configs:
-            history = run(**c)
-            if not isinstance(history, History):
-                raise TypeError(f"run must return a History, got {type(history).__name__} for {dict(c)!r}")
-            histories.append(history)
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return Sweep(configs, histories)
+
+def plot_run(
+    ax: plt.Axes,
+    ladder: Mapping[tuple[str, float], Sequence[History]],
+    optimizer: str,
+    lr: float,
+    reference: tuple[str, float],
+    target: float,
+) -> plt.Axes:
+    """One rate of the ladder (validation MSE of each tuning seed) against a reference run of the ladder (grey)."""
+    for (o, r), color, width in ((reference, "0.6", 2.6), ((optimizer, lr), OPTIMIZER_COLORS.get(optimizer), 1.6)):
+        for h in ladder.get((o, r), []):
+            ax.plot(h.eval_step, h.eval_loss, color=color, lw=width, label=f"{o}, lr {r:g}")
+    runs = ladder.get((optimizer, lr), [])
+    if runs:
+        how = "; ".join(h.stop_reason or (f"reached the target at step {h.steps_to(target)}" if h.steps_to(target)
+                        else f"final validation MSE {h.final_eval:.3g}") for h in runs)
+        title = f"{optimizer}, lr {lr:g}: {how}"
+    else:
+        title = f"{optimizer} was not run at lr {lr:g}"
+    ax.axhline(ADDING_BASELINE_MSE, color="0.3", ls="--", lw=1, label="learned nothing")
+    ax.axhline(target, color=PALETTE["black"], ls=":", lw=1, label="target")
+    ax.set(yscale="log", ylim=(1e-4, 20), xlabel="training step", ylabel="validation MSE")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
+
+
+def plot_online(ax: plt.Axes, paths: Mapping[str, Sequence[float]], big: float) -> plt.Axes:
+    """The trajectories of x on Reddi et al.'s problem, one line per optimizer (log-scaled steps)."""
+    colors = [PALETTE["blue"], PALETTE["sky"], OPTIMIZER_COLORS["SGD"], PALETTE["green"], PALETTE["purple"], "0.4"]
+    for (name, path), color in zip(paths.items(), colors):
+        ax.plot(np.arange(1, len(path) + 1), path, color=color, lw=1.6, label=name)
+    ax.axhline(-1, color="0.3", ls=":", lw=1)
+    ax.set(xscale="log", ylim=(-1.1, 1.1), xlabel="step t", ylabel="x",
+           title=f"Constructed: Reddi et al.'s online problem (C = {big:g}); best point x = −1, worst x = +1")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
 
 
 def online_counterexample(
