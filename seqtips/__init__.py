@@ -13,7 +13,7 @@ __version__ = "0.2.0"
 from .data import ADDING_BASELINE_MSE, adding_batches, adding_problem
 from .early_stopping import EarlyStopping
 from .models import SequenceModel, count_parameters, matched_size
-from .plots import (CELL_COLORS, OPTIMIZER_COLORS, PALETTE, plot_eval_curves, plot_grad_norms, plot_norm_histogram,
+from .plots import (CELL_COLORS, PALETTE, plot_eval_curves, plot_grad_norms, plot_norm_histogram,
                     seed_band)
 from .runtime import seed_everything, seeds, setup, stream_seed
 from .training import History, mse_evaluator, train

@@ -22,8 +22,6 @@ PALETTE = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": 
            "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 #: One colour per recurrent cell, the same in every notebook.
 CELL_COLORS = {"rnn": PALETTE["vermillion"], "gru": PALETTE["blue"], "lstm": PALETTE["green"]}
-#: One colour per optimizer, the same in every notebook.
-OPTIMIZER_COLORS = {"Adam": PALETTE["blue"], "SGD": PALETTE["orange"], "SGD+momentum": PALETTE["purple"]}
 #: The most bins :func:`plot_norm_histogram` draws: more than a figure's width in pixels shows nothing more.
 MAX_BINS = 1000
 

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from seqtips.lessons import nb03_optimizers as lesson  # noqa: E402
-from seqtips.plots import OPTIMIZER_COLORS  # noqa: E402
+from seqtips.lessons.nb03_optimizers import OPTIMIZER_COLORS  # noqa: E402
 from seqtips.training import History  # noqa: E402
 
 
@@ -56,11 +56,11 @@ def test_run_view_names_what_happened_and_a_rate_not_run(ax):
     ladder = {("Adam", 0.1): [history([0, 10, 20], [1.0, 0.005, 0.001])],
               ("SGD", 1.0): [history([0], [1.0], diverged=True)]}
     ladder[("SGD", 1.0)][0].stop_reason = "loss became non-finite (nan) at step 3"
-    lesson.plot_run(ax, ladder, "Adam", 0.1, reference=("Adam", 0.1), target=0.01)
+    lesson.plot_rate(ax, ladder, "Adam", 0.1, reference=("Adam", 0.1), target=0.01)
     assert "reached the target at step 10" in ax.get_title()
-    lesson.plot_run(ax, ladder, "SGD", 1.0, reference=("Adam", 0.1), target=0.01)
+    lesson.plot_rate(ax, ladder, "SGD", 1.0, reference=("Adam", 0.1), target=0.01)
     assert "non-finite" in ax.get_title()
-    lesson.plot_run(ax, ladder, "SGD", 0.3, reference=("Adam", 0.1), target=0.01)
+    lesson.plot_rate(ax, ladder, "SGD", 0.3, reference=("Adam", 0.1), target=0.01)
     assert "was not run at lr 0.3" in ax.get_title()
 
 

@@ -21,8 +21,11 @@ import numpy as np
 
 from .. import _check
 from ..data import ADDING_BASELINE_MSE
-from ..plots import OPTIMIZER_COLORS, PALETTE, plot_eval_curves
+from ..plots import PALETTE, plot_eval_curves
 from ..training import History
+
+#: One colour per optimizer in every figure of the notebook.
+OPTIMIZER_COLORS = {"Adam": PALETTE["blue"], "SGD": PALETTE["orange"], "SGD+momentum": PALETTE["purple"]}
 
 
 def _steps(history: History, target: float) -> float:
@@ -95,7 +98,7 @@ def plot_reported(
     return ax
 
 
-def plot_run(
+def plot_rate(
     ax: plt.Axes,
     ladder: Mapping[tuple[str, float], Sequence[History]],
     optimizer: str,
