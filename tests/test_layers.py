@@ -94,7 +94,10 @@ ROOT = PACKAGE.parent
 EXERCISES = sorted((PACKAGE / "exercises").glob("nb*.py"))
 #: The core's size in lines of code, as a ratchet: it may shrink, never grow. The aim is 900 ("readable in one
 #: sitting"); the argument checks at every public door and the verdict's margins keep it above that for now.
-CORE_LINES = 970
+#: It rose once, from 970, when the tuning procedure every compared arm goes through (st.tune, st.log_grid,
+#: notebooks 02 and 03), the matched-capacity search (st.matched_size, 02 and 06) and the shared palette joined
+#: the core. The next cut is st.train (about 70 lines), once notebooks 00 and 01 write their loops in plain sight.
+CORE_LINES = 1053
 CORE_AIM = 900
 
 
