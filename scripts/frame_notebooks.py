@@ -52,7 +52,7 @@ def solutions_bar(path: Path, paths: list[Path]) -> str:
     exercises = path.stem.removesuffix(SOLVED) + ".ipynb"
     return (f"[seqtips](../README.md) · solutions: {' · '.join(items)}  \n"
             f"[← the exercises: {label(path)}](../notebooks/{exercises}) · "
-            f"[open in Colab]({colab_url(path.name, folder='solutions')})")
+            f"[open in Colab]({colab_url(path.name, folder='solutions')}) · [Русский](ru/{path.name})")
 
 
 def nav_bar(path: Path, paths: list[Path]) -> str:
@@ -61,7 +61,7 @@ def nav_bar(path: Path, paths: list[Path]) -> str:
     prev = f"[← previous]({paths[i - 1].name})" if i > 0 else "← previous"
     nxt = f"[next →]({paths[i + 1].name})" if i + 1 < len(paths) else "next →"
     return (f"[seqtips](../README.md) · {' · '.join(items)}  \n{prev} · {nxt} · "
-            f"[open in Colab]({colab_url(path.name)})")
+            f"[open in Colab]({colab_url(path.name)}) · [Русский](ru/{path.name})")
 
 
 def install_source() -> str:

@@ -102,12 +102,13 @@ def catalogue(root: Path = ROOT) -> list[dict]:
     return [dict(e, path=root / "notebooks" / e["file"]) for e in ordered]
 
 
-def exercise_titles(path: Path) -> list[str]:
-    """The titles of a notebook's exercises, from its cells that open with ``**Exercise N — title.**``."""
+def exercise_titles(path: Path, word: str = "Exercise") -> list[str]:
+    """The titles of a notebook's exercises, from its cells that open with ``**Exercise N — title.**``
+    (``word="Упражнение"``: a Russian twin's)."""
     titles = []
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] == "markdown":
-            m = re.match(r"\*\*Exercise (\d+) — (.+?)\.?\*\*", "".join(cell["source"]))
+            m = re.match(rf"\*\*{word} (\d+) — (.+?)\.?\*\*", "".join(cell["source"]))
             titles += [m[2]] if m else []
     return titles
 
@@ -128,6 +129,31 @@ def render_exercises(root: Path = ROOT) -> str:
         if titles:
             items = "; ".join(f"{e['file'][:2]}.{i} {t}" for i, t in enumerate(titles, 1))
             lines.append(f"- [{e['file'][:2]}](notebooks/{e['file']}): {items}")
+    return "\n".join([*lines, EXERCISES[1]])
+
+
+def render_block_ru(root: Path = ROOT) -> str:
+    """README.ru.md's launch table: the Russian twins (notebooks/ru/) on Binder, Colab and nbviewer."""
+    lines = [START, "<!-- Rendered by `python scripts/links.py` from pyproject.toml and notebooks/ru/. -->",
+             f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url('ru/' + START_PAGE, root)})", "",
+             "| блокнот | Binder | Colab | nbviewer |", "|---|---|---|---|"]
+    for e in catalogue(root):
+        name, twin = e["file"], e["path"].parent / "ru" / e["file"]
+        title = _title(twin) if twin.exists() else name
+        lines.append(f"| [{title}](notebooks/ru/{name}) | [запустить]({binder_url('ru/' + name, root)}) "
+                     f"| [открыть]({colab_url(name, root, folder='notebooks/ru')}) "
+                     f"| [читать]({nbviewer_url('ru/' + name, root)}) |")
+    return "\n".join([*lines, END])
+
+
+def render_exercises_ru(root: Path = ROOT) -> str:
+    lines = [EXERCISES[0], "<!-- Rendered by `python scripts/links.py` from the Russian notebooks' exercise cells. -->"]
+    for e in catalogue(root):
+        twin = e["path"].parent / "ru" / e["file"]
+        titles = exercise_titles(twin, "Упражнение") if twin.exists() else []
+        if titles:
+            items = "; ".join(f"{e['file'][:2]}.{i} {t}" for i, t in enumerate(titles, 1))
+            lines.append(f"- [{e['file'][:2]}](notebooks/ru/{e['file']}): {items}")
     return "\n".join([*lines, EXERCISES[1]])
 
 
@@ -236,21 +262,23 @@ def _pyproject(root: Path) -> str:
 
 def rendered(root: Path = ROOT) -> dict[Path, str]:
     """What each file that carries links should contain."""
-    readme = root / "README.md"
+    readme, readme_ru = root / "README.md", root / "README.ru.md"
     return {
         readme: _replace_block(_replace_block(_replace_block(readme.read_text(), render_block(root)),
                                               render_tips(root), TIPS), render_exercises(root), EXERCISES),
         root / "CITATION.cff": _citation(root),
         root / "pyproject.toml": _pyproject(root),
+        **({readme_ru: _replace_block(_replace_block(readme_ru.read_text(), render_block_ru(root)),
+                                      render_exercises_ru(root), EXERCISES)} if readme_ru.exists() else {}),
     }
 
 
 def _foreign_links(root: Path) -> list[str]:
     """Links to another copy of this project: in the docs anywhere, and in the notebooks' sources."""
     slug, name = _slug(root), _project(root)["name"]
-    docs = [root / "README.md", root / "CONTRIBUTING.md", root / "CITATION.cff"]
+    docs = [root / "README.md", root / "README.ru.md", root / "CONTRIBUTING.md", root / "CITATION.cff"]
     texts = {p: p.read_text() for p in docs if p.exists()}
-    for nb in sorted((root / "notebooks").glob("*.ipynb")) + sorted((root / "solutions").glob("*.ipynb")):
+    for nb in sorted((root / "notebooks").glob("**/*.ipynb")) + sorted((root / "solutions").glob("**/*.ipynb")):
         texts[nb] = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
     problems = []
     for path, text in texts.items():

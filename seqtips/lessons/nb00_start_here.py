@@ -44,11 +44,22 @@ def tiny_run(device: torch.device, seed: int = 0, steps: int = 200) -> History:
                  evaluate=mse_evaluator(x, y), eval_every=max(steps // 10, 1), label="set-up check")
 
 
+def _located(folder: str | Path, name: str) -> Path:
+    """``folder`` itself, or, when ``folder/name`` is missing and ``folder`` is relative, the first folder of the
+    same name above the working directory that holds ``name``: the Russian twin in notebooks/ru/ reads the same
+    ``../evidence`` as the English notebook."""
+    folder = Path(folder)
+    if (folder / name).exists() or folder.is_absolute():
+        return folder
+    found = (p / folder.name for p in Path.cwd().resolve().parents if (p / folder.name / name).exists())
+    return next(found, folder)
+
+
 def read_summary(folder: str | Path) -> dict | None:
     """``folder/summary.json`` as written by ``python -m seqtips.evidence``, or None (with a warning
     naming the file when it is there but not such a summary)."""
     _check.instance("folder", folder, (str, Path), "a folder path")
-    path = Path(folder, SUMMARY)
+    path = _located(folder, SUMMARY) / SUMMARY
     if not path.is_file():
         return None
     try:
@@ -113,7 +124,7 @@ def time_table(folder: str | Path) -> str:
     """A Markdown line per notebook: its one-core time (seconds, reference units) from ``folder/benchmark.json``,
     and the total — or a sentence saying the benchmark is missing."""
     _check.instance("folder", folder, (str, Path), "a folder path")
-    path = Path(folder, BENCHMARK)
+    path = _located(folder, BENCHMARK) / BENCHMARK
     try:
         bench = json.loads(path.read_text(encoding="utf-8"))
         times = {name.removesuffix(".ipynb"): (float(t["seconds"]), float(t["units"]))
