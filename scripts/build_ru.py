@@ -34,8 +34,7 @@ import nbformat
 import polib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from frame_notebooks import NAV, SOLVED, notebooks, solutions  # noqa: E402
-from links import colab_url  # noqa: E402
+from frame_notebooks import NAV, SOLVED, nav_bar, notebooks, solutions, solutions_bar  # noqa: E402
 
 from seqtips.verdict import write_atomic  # noqa: E402
 
@@ -75,23 +74,11 @@ def _label(path: Path) -> str:
     return LABELS.get(path.name[:2], path.stem)
 
 
-def nav_bar(path: Path, paths: list[Path]) -> str:
-    """The Russian twin's bar: the Russian notebooks, previous and next, Colab, and the English notebook."""
-    i = paths.index(path)
-    items = [f"**{_label(p)}**" if p == path else f"[{_label(p)}]({p.name})" for p in paths]
-    prev = f"[← назад]({paths[i - 1].name})" if i > 0 else "← назад"
-    nxt = f"[далее →]({paths[i + 1].name})" if i + 1 < len(paths) else "далее →"
-    return (f"[seqtips](../../README.ru.md) · {' · '.join(items)}  \n{prev} · {nxt} · "
-            f"[открыть в Colab]({colab_url(path.name, folder='notebooks/ru')}) · "
-            f"[English](../{path.name})")
-
-
-def solutions_bar(path: Path, paths: list[Path]) -> str:
-    items = [f"**{_label(p)}**" if p == path else f"[{_label(p)}]({p.name})" for p in paths]
-    exercises = path.stem.removesuffix(SOLVED) + ".ipynb"
-    return (f"[seqtips](../../README.ru.md) · решения: {' · '.join(items)}  \n"
-            f"[← упражнения: {_label(path)}](../../notebooks/ru/{exercises}) · "
-            f"[открыть в Colab]({colab_url(path.name, folder='solutions/ru')}) · [English](../{path.name})")
+#: The Russian words and places of the navigation bars (see scripts/frame_notebooks.py's WORDS).
+WORDS = {"home": "../../README.ru.md", "solutions": "решения", "exercises": "← упражнения", "previous": "← назад",
+         "next": "далее →", "colab": "открыть в Colab", "notebooks_folder": "notebooks/ru",
+         "solutions_folder": "solutions/ru", "exercises_folder": "../../notebooks/ru/",
+         "switch": "[English](../{name})"}
 
 
 def relink(text: str, source: Path, root: Path = ROOT) -> str:
@@ -178,7 +165,7 @@ def build(path: Path, paths: list[Path], po: polib.POFile | None = None) -> dict
         raise ValueError("\n".join(missing))
     entries = {e.msgctxt: e.msgstr for e in po if not e.obsolete}
     nb = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
-    bar = solutions_bar(path, paths) if path.name.endswith(SOLVED + ".ipynb") else nav_bar(path, paths)
+    bar = (solutions_bar if path.name.endswith(SOLVED + ".ipynb") else nav_bar)(path, paths, WORDS, _label)
     for cell in nb["cells"]:
         if NAV in cell.get("metadata", {}).get("tags", []):
             cell["source"] = bar

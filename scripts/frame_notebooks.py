@@ -46,22 +46,32 @@ def label(path: Path) -> str:
     return f"{number} {rest.replace('_', ' ')}"
 
 
-def solutions_bar(path: Path, paths: list[Path]) -> str:
+#: The words and places of the bars: English here; the Russian edition (scripts/build_ru.py) passes its own.
+WORDS = {"home": "../README.md", "solutions": "solutions", "exercises": "← the exercises", "previous": "← previous",
+         "next": "next →", "colab": "open in Colab", "notebooks_folder": "notebooks", "solutions_folder": "solutions",
+         "exercises_folder": "../notebooks/", "switch": "[Русский](ru/{name})"}
+
+
+def _items(path: Path, paths: list[Path], name) -> str:
+    return " · ".join(f"**{name(p)}**" if p == path else f"[{name(p)}]({p.name})" for p in paths)
+
+
+def solutions_bar(path: Path, paths: list[Path], words: dict = WORDS, name=label) -> str:
     """The bar of a solutions notebook: the other solutions, and back to the exercises it solves."""
-    items = [f"**{label(p)}**" if p == path else f"[{label(p)}]({p.name})" for p in paths]
     exercises = path.stem.removesuffix(SOLVED) + ".ipynb"
-    return (f"[seqtips](../README.md) · solutions: {' · '.join(items)}  \n"
-            f"[← the exercises: {label(path)}](../notebooks/{exercises}) · "
-            f"[open in Colab]({colab_url(path.name, folder='solutions')}) · [Русский](ru/{path.name})")
+    return (f"[seqtips]({words['home']}) · {words['solutions']}: {_items(path, paths, name)}  \n"
+            f"[{words['exercises']}: {name(path)}]({words['exercises_folder']}{exercises}) · "
+            f"[{words['colab']}]({colab_url(path.name, folder=words['solutions_folder'])}) · "
+            f"{words['switch'].format(name=path.name)}")
 
 
-def nav_bar(path: Path, paths: list[Path]) -> str:
+def nav_bar(path: Path, paths: list[Path], words: dict = WORDS, name=label) -> str:
     i = paths.index(path)
-    items = [f"**{label(p)}**" if p == path else f"[{label(p)}]({p.name})" for p in paths]
-    prev = f"[← previous]({paths[i - 1].name})" if i > 0 else "← previous"
-    nxt = f"[next →]({paths[i + 1].name})" if i + 1 < len(paths) else "next →"
-    return (f"[seqtips](../README.md) · {' · '.join(items)}  \n{prev} · {nxt} · "
-            f"[open in Colab]({colab_url(path.name)}) · [Русский](ru/{path.name})")
+    prev = f"[{words['previous']}]({paths[i - 1].name})" if i > 0 else words["previous"]
+    nxt = f"[{words['next']}]({paths[i + 1].name})" if i + 1 < len(paths) else words["next"]
+    return (f"[seqtips]({words['home']}) · {_items(path, paths, name)}  \n{prev} · {nxt} · "
+            f"[{words['colab']}]({colab_url(path.name, folder=words['notebooks_folder'])}) · "
+            f"{words['switch'].format(name=path.name)}")
 
 
 def install_source() -> str:
