@@ -69,9 +69,7 @@ class History:
     @property
     def final_eval(self) -> float:
         """The last evaluation (``inf`` when training diverged or never evaluated)."""
-        if self.diverged or not self.eval_loss:
-            return math.inf
-        return self.eval_loss[-1]
+        return math.inf if self.diverged or not self.eval_loss else self.eval_loss[-1]
 
     def steps_to(self, target: float) -> int | None:
         """First evaluated step at which the evaluation was below ``target``, else ``None``."""
@@ -83,9 +81,10 @@ class History:
     def seconds_per_step(self) -> float:
         return self.seconds / max(self.steps_done, 1)
 
-    def log(self, step: int, loss: float | torch.Tensor, grad_norm: float | torch.Tensor) -> bool:
-        """Record one step's loss and gradient norm (before clipping); ``False`` — with ``diverged``
-        and ``stop_reason`` set, nothing recorded — when either is not finite: the loop must stop.
+    def log(self, step: int, loss: float | torch.Tensor, grad_norm: float | torch.Tensor | None = None) -> bool:
+        """Record one step's loss and gradient norm (before clipping; ``None`` when the loop does not
+        measure it, recorded as NaN); ``False`` — with ``diverged`` and ``stop_reason`` set, nothing
+        recorded — when the loss or a measured norm is not finite: the loop must stop.
 
         The guard every training loop in seqtips uses, :func:`train`'s included::
 
@@ -95,13 +94,14 @@ class History:
                 break
             optimizer.step()
         """
-        loss, grad_norm = _check.scalar("loss", loss), _check.scalar("grad_norm", grad_norm)
-        for what, value in (("loss", loss), ("gradient norm", grad_norm)):
+        loss = _check.scalar("loss", loss)
+        norm = math.nan if grad_norm is None else _check.scalar("grad_norm", grad_norm)
+        for what, value in (("loss", loss), ("gradient norm", 0.0 if grad_norm is None else norm)):
             if not self._finite(what, value, f"at step {step}"):
                 return False
         self.step.append(step)
         self.train_loss.append(loss)
-        self.grad_norm.append(grad_norm)
+        self.grad_norm.append(norm)
         return True
 
     def log_eval(self, step: int, value: float | torch.Tensor) -> bool:

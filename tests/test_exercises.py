@@ -20,7 +20,8 @@ def _irnn():
     return model
 
 
-IRNN = {"model": _irnn(), "final_mse": [0.007, 0.009, 0.005]}
+IRNN = {"model": _irnn(), "final_mse": [0.007, 0.009, 0.005], "tanh_final_mse": [0.15, 0.16, 0.17]}
+IRNN_PART = dict(IRNN, final_mse=[0.02, 0.03, 0.04])   # not solved, but below 1/24: it uses the first value
 LENGTHS = {"lengths": [5, 10, 20], "final_mse": [[0.017, 0.018, 0.027], [0.16, 0.03, 0.038], [0.168, 0.17, 0.19]]}
 
 # --- notebook 02: timings per hidden size -------------------------------------------------------
@@ -61,13 +62,15 @@ LSTM = {"gru_test": [1.784, 1.788, 1.79], "lstm_test": [1.787, 1.782, 1.793], "g
         "lstm_params": 63393}
 TEMPERATURE = {"temperatures": [0.3, 0.7, 1.2], "copied": [0.114, 0.044, 0.008], "distinct": [0.71, 0.98, 1.0]}
 
-PASSING = [("01", 1, IRNN), ("01", 2, LENGTHS), ("04", 1, MEAN), ("04", 2, LOWER), ("06", 1, LSTM),
-           ("06", 2, TEMPERATURE), ("02", 1, FUSED), ("02", 1, CROSSES), ("02", 2, UNFUSED), ("03", 1, DECAY),
-           ("03", 2, RANGE), ("05", 1, GL5), ("05", 2, SLOW)]
+PASSING = [("01", 1, IRNN), ("01", 1, IRNN_PART), ("01", 2, LENGTHS), ("04", 1, MEAN), ("04", 2, LOWER),
+           ("06", 1, LSTM), ("06", 2, TEMPERATURE), ("02", 1, FUSED), ("02", 1, CROSSES), ("02", 2, UNFUSED),
+           ("03", 1, DECAY), ("03", 2, RANGE), ("05", 1, GL5), ("05", 2, SLOW)]
 FAILING = [
     ("01", 1, dict(IRNN, model=st.SequenceModel("rnn", 2, 8)), "nonlinearity='relu'"),  # still tanh
     ("01", 1, dict(IRNN, model=st.SequenceModel("gru", 2, 8)), "nonlinearity='relu'"),  # not a plain RNN
     ("01", 1, dict(IRNN, final_mse=[0.007, 0.164, 0.005]), "small steps"),             # stuck on one seed
+    ("01", 1, dict(IRNN, tanh_final_mse=[0.15, 0.05, 0.17]), "IRNN's rate"),  # the rate alone helped
+    ("01", 1, dict(IRNN, final_mse=[0.02, 0.045, 0.03]), "small steps"),   # one seed above ESCAPE (1/24)
     ("01", 2, dict(LENGTHS, final_mse=[[0.017, 0.1, 0.027], *LENGTHS["final_mse"][1:]]), "few steps apart"),
     ("01", 2, dict(LENGTHS, final_mse=[*LENGTHS["final_mse"][:2], [0.168, 0.05, 0.19]]), "as long as"),
     ("04", 1, dict(MEAN, end_mse=[0.057, math.inf, 0.08]), "test curves"),                # one run blew up
@@ -147,6 +150,8 @@ def test_strict_must_be_a_boolean():
 BAD = [
     ("01", 1, dict(IRNN, model="rnn"), TypeError, r"result\['model'\]"),
     ("01", 1, dict(IRNN, final_mse=[0.01]), ValueError, r"result\['final_mse'\] must have at least 2"),
+    ("01", 1, {k: v for k, v in IRNN.items() if k != "tanh_final_mse"}, ValueError, r"missing 'tanh_final_mse'"),
+    ("01", 1, dict(IRNN, tanh_final_mse=[0.15, 0.16]), ValueError, r"result\['tanh_final_mse'\]"),
     ("01", 2, dict(LENGTHS, lengths=[5, 20, 10]), ValueError, r"result\['lengths'\] must hold at least 3 increasing"),
     ("01", 2, dict(LENGTHS, final_mse=LENGTHS["final_mse"][:2]), ValueError, r"one list per length"),
     ("04", 1, dict(MEAN, end_mse=[0.05, math.nan, 0.08]), ValueError, r"result\['end_mse'\]\[1\]"),

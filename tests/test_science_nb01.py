@@ -1,10 +1,13 @@
 import math
 
+import matplotlib
 import pytest
 import torch
 
 import seqtips as st
 from seqtips.lessons import nb01_gated as lesson
+
+matplotlib.use("Agg")
 
 
 def _data(seq_len=8, n=32, seed=0):
@@ -22,73 +25,62 @@ def test_gradient_reach_is_first_over_last_step_gradient(cell):
     assert 0 < reach < 1  # a fresh cell loses gradient on the way back
 
 
-def test_train_with_reach_checkpoints_and_trains():
-    torch.manual_seed(0)
-    model = st.SequenceModel("gru", 2, 8)
-    x, y = _data(n=64, seed=1)
-    before = st.mse_evaluator(x, y)(model)
-    history = lesson.train_with_reach(model, torch.optim.Adam(model.parameters(), lr=1e-2),
-                                      st.adding_batches(16, 8, torch.Generator().manual_seed(2)), 25,
-                                      st.mse_evaluator(x, y), (x[:16], y[:16]), every=10)
-    assert history.step == [0, 10, 20, 25]
-    assert len(history.eval_loss) == len(history.reach) == 4 and len(history.train_loss) == 25
-    assert history.eval_loss[0] == pytest.approx(before)
-    assert history.final_eval == history.eval_loss[-1] and not history.diverged
-    assert history.reach_at(10) == history.reach[1]
-    assert history.first_step_below(math.inf) == 0 and history.first_step_below(-1.0) is None
-
-
-def test_train_with_reach_stops_on_divergence():
-    torch.manual_seed(0)
+def test_gradient_reach_of_blown_up_weights_is_nan():
     model = st.SequenceModel("rnn", 2, 8)
-    x, y = _data()
-    history = lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=1e6),
-                                      st.adding_batches(16, 8, torch.Generator().manual_seed(0)), 200,
-                                      st.mse_evaluator(x, y), (x, y), every=5)
-    assert history.diverged and history.final_eval == math.inf and history.step[-1] < 200
-
-
-def test_train_with_reach_checks_arguments():
-    model = st.SequenceModel("gru", 2, 4)
-    x, y = _data()
-    with pytest.raises(TypeError):
-        lesson.train_with_reach(torch.nn.Linear(2, 1), None, [], 5, st.mse_evaluator(x, y), (x, y))
-    with pytest.raises(TypeError):
-        lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1), [], 5, "mse", (x, y))
-
-
-def test_train_with_reach_marks_a_nan_test_loss_as_diverged():
-    torch.manual_seed(0)
-    model = st.SequenceModel("gru", 2, 8)
-    x, y = _data()
-    calls = []
-
-    def evaluate(m):  # finite at initialisation, NaN after the first chunk (the weights blew up)
-        calls.append(1)
-        return 0.2 if len(calls) == 1 else float("nan")
-
-    history = lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1),
-                                      st.adding_batches(16, 8, torch.Generator().manual_seed(0)), 20,
-                                      evaluate, (x, y), every=5)
-    assert history.diverged and history.final_eval == math.inf
-    assert history.step == [0] and history.eval_loss == [0.2]  # the NaN checkpoint is not a point of the curve
-    assert len(history.train_loss) == 5  # stopped after the chunk whose checkpoint was NaN
-
-
-def test_train_with_reach_marks_nan_weights_as_diverged():
-    torch.manual_seed(0)
-    model = st.SequenceModel("gru", 2, 8)
-    x, y = _data()
     with torch.no_grad():
-        model.head.weight.fill_(float("nan"))
-    history = lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1),
-                                      st.adding_batches(16, 8, torch.Generator().manual_seed(0)), 20,
-                                      st.mse_evaluator(x, y), (x, y), every=5)
-    assert history.diverged and history.step == [] and math.isnan(lesson.gradient_reach(model, x, y))
+        model.rnn.weight_hh_l0.fill_(math.inf)
+    assert math.isnan(lesson.gradient_reach(model, *_data()))
 
 
-def test_train_with_reach_refuses_a_probe_that_is_not_a_pair():
-    model = st.SequenceModel("gru", 2, 4)
-    x, y = _data()
-    with pytest.raises(TypeError, match=r"probe must be an \(inputs, targets\) pair of tensors"):
-        lesson.train_with_reach(model, torch.optim.SGD(model.parameters(), lr=0.1), [], 5, st.mse_evaluator(x, y), x)
+def test_marked_values_are_the_two_marked_inputs():
+    x, y = _data(seq_len=9, n=200)
+    u1, u2 = lesson.marked_values(x)
+    assert torch.allclose(u1 + u2, y)
+    half = 9 // 2
+    first = x[:, :half, 1].argmax(1)
+    assert torch.equal(u1, x[torch.arange(200), first, 0])
+
+
+@pytest.mark.parametrize(("w1", "w2"), [(1.0, 1.0), (0.0, 1.0), (0.0, 0.0), (0.5, -0.25)])
+def test_marked_weights_recover_a_known_linear_rule(w1, w2):
+    x, _ = _data(seq_len=10, n=500)
+    u1, u2 = lesson.marked_values(x)
+    got = lesson.marked_weights(0.3 + w1 * u1 + w2 * u2, x)
+    assert got == pytest.approx((w1, w2), abs=1e-6)
+
+
+def test_marked_weights_of_the_mean_predictor_are_zero():
+    x, _ = _data(seq_len=10, n=500)
+    assert lesson.marked_weights(torch.ones(500), x) == pytest.approx((0.0, 0.0), abs=1e-9)
+
+
+def test_marked_weights_check_their_arguments():
+    x, _ = _data()
+    with pytest.raises(ValueError, match="one number per sequence"):
+        lesson.marked_weights(torch.ones(31), x)
+    with pytest.raises(ValueError, match=r"shape \[n, T >= 2, 2\]"):
+        lesson.marked_values(x[..., :1])
+    with pytest.raises(TypeError, match="prediction"):
+        lesson.marked_weights([1.0] * 32, x)
+
+
+def test_the_figures_draw_what_they_are_given():
+    import matplotlib.pyplot as plt
+
+    cells = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+    lengths = [5, 10]
+    mse = {(c, t): [0.5, 0.6] for c in cells for t in lengths}
+    weights = {(c, t): [(0.1, 0.9), (0.2, 0.8)] for c in cells for t in lengths}
+    fig, axes = plt.subplots(1, 3)
+    lesson.plot_lengths(axes, lengths, cells, st.CELL_COLORS, mse, weights)
+    assert [len(ax.lines) for ax in axes] == [3 + 3 * 2 + 1, 3 + 3 * 2 + 2, 3 + 3 * 2 + 2]
+    fig, (a, b, c) = plt.subplots(3)
+    steps = {k: [[0, 20, 40]] * 2 for k in cells}
+    loss = {k: [[0.2, 0.05, 0.01]] * 2 for k in cells}
+    reach = {k: [[1e-5, 0.0, math.nan]] * 2 for k in cells}
+    lesson.plot_training(a, b, cells, st.CELL_COLORS, steps, loss, reach, 1 / 24, 1e-2,
+                         {k: [20, None] for k in cells})
+    assert sum(1 for line in a.lines if line.get_marker() == "v") == 3   # one escape per cell
+    lesson.plot_profiles(c, {("rnn", "init"): [1e-3, 1.0], ("rnn", "trained"): [0.0, 1.0]}, st.CELL_COLORS)
+    assert min(c.lines[1].get_ydata()) == lesson.FLOOR
+    plt.close("all")

@@ -218,3 +218,10 @@ def test_history_log_is_the_loops_guard():
     assert fresh.stop_reason == "evaluation became non-finite (nan) after step 0"
     with pytest.raises(TypeError, match="loss must be a single number"):
         fresh.log(1, "0.5", 1.0)
+
+
+def test_history_log_without_a_measured_norm_guards_the_loss_alone():
+    h = st.History()
+    assert h.log(1, torch.tensor(0.5)) and h.train_loss == [0.5] and math.isnan(h.grad_norm[0])
+    assert not h.log(2, float("nan")) and h.diverged
+    assert h.stop_reason == "loss became non-finite (nan) at step 2" and h.step == [1]

@@ -1,26 +1,26 @@
-"""Companion of notebook 01 (gated vs plain RNNs): how far back the loss can reach: ‖∂L/∂h_t‖ for every time step t.
+"""Companion of notebook 01 (gated vs plain RNNs): how far back the loss can reach, what a model
+uses of its input, and the notebook's figures (kept here so that its cells show the experiment).
 
-:func:`train_with_reach` trains a model while measuring, every few steps, the test loss and the
-:func:`gradient_reach` ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖, so that the two can be plotted together.
-
-The per-step gradients come from :func:`seqtips.hidden_state_gradients` (the unrolled replay,
-shared with notebook 04). The exercises are in :mod:`seqtips.exercises.nb01`.
+:func:`gradient_reach` is ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ from :func:`seqtips.hidden_state_gradients` (the
+unrolled replay, shared with notebook 04); :func:`marked_weights` regresses a model's predictions
+on the two marked values of the adding problem. The exercises are in :mod:`seqtips.exercises.nb01`.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
-from torch import nn
 
 from .. import _check
 from ..models import SequenceModel
-from ..training import train
+from ..plots import seed_band
 from ..unrolled import hidden_state_gradients
+
+FLOOR = 1e-16  # reach values below it (or exactly zero after underflow) are drawn at it
 
 
 def gradient_reach(model: SequenceModel, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -35,79 +35,87 @@ def gradient_reach(model: SequenceModel, x: torch.Tensor, y: torch.Tensor) -> fl
     return float(grads[0] / grads[-1]) if grads[-1] > 0 else 0.0
 
 
-@dataclass
-class ReachHistory:
-    """A training run checkpointed every few steps: test loss and gradient reach at each checkpoint."""
-
-    step: list[int] = field(default_factory=list)  # 0 = at initialisation
-    eval_loss: list[float] = field(default_factory=list)
-    reach: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)  # every training step
-    diverged: bool = False
-    seconds: float = 0.0
-
-    @property
-    def final_eval(self) -> float:
-        return math.inf if self.diverged or not self.eval_loss else self.eval_loss[-1]
-
-    def first_step_below(self, value: float) -> int | None:
-        """The first checkpoint whose test loss is below ``value`` (``None``: never)."""
-        return next((s for s, v in zip(self.step, self.eval_loss) if v < value), None)
-
-    def reach_at(self, step: int) -> float:
-        """The gradient reach measured at checkpoint ``step``."""
-        return self.reach[self.step.index(step)]
+def marked_values(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first and the second marked value of each adding-problem sequence ``x`` ([n, T, 2])."""
+    _check.instance("x", x, torch.Tensor, "a tensor of adding-problem inputs [n, T, 2]")
+    if x.dim() != 3 or x.shape[-1] != 2 or x.shape[1] < 2:
+        raise ValueError(f"x must be adding-problem inputs of shape [n, T >= 2, 2], got {tuple(x.shape)}")
+    half = x.shape[1] // 2  # one marker in each half (st.adding_problem)
+    values, markers = x[..., 0], x[..., 1]
+    return (values[:, :half] * markers[:, :half]).sum(1), (values[:, half:] * markers[:, half:]).sum(1)
 
 
-def train_with_reach(
-    model: SequenceModel,
-    optimizer: torch.optim.Optimizer,
-    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
-    steps: int,
-    evaluate: Callable[[nn.Module], float],
-    probe: tuple[torch.Tensor, torch.Tensor],
-    every: int = 50,
-) -> ReachHistory:
-    """Train with :func:`seqtips.train` in chunks of ``every`` steps; at initialisation and after each
-    chunk, record the test loss (``evaluate``) and the :func:`gradient_reach` on the ``probe`` batch.
+def marked_weights(prediction: torch.Tensor, x: torch.Tensor) -> tuple[float, float]:
+    """Least squares ``prediction ≈ c + w1·u1 + w2·u2`` over the sequences ``x``: ``(w1, w2)``, the weight
+    the predictions put on the first (distant) and on the second (recent) marked value.
 
-    Training stops early, with ``diverged=True``, if a chunk diverges or a checkpoint's test loss
-    or reach is not finite (that checkpoint is not recorded).
+    The task's answer is ``u1 + u2`` (weights 1 and 1); predicting the mean gives 0 and 0.
     """
-    _check.instance("model", model, SequenceModel, "a seqtips SequenceModel")
-    steps, every = _check.integer("steps", steps, 1), _check.integer("every", every, 1)
-    if not callable(evaluate):
-        raise TypeError(f"evaluate must be a function evaluate(model) -> float, got {evaluate!r}")
-    if not (isinstance(probe, (tuple, list)) and len(probe) == 2 and all(isinstance(t, torch.Tensor) for t in probe)):
-        raise TypeError(f"probe must be an (inputs, targets) pair of tensors, got {type(probe).__name__}")
-    out = ReachHistory()
-    iterator = iter(batches)
-    start = time.perf_counter()
+    u1, u2 = marked_values(x)
+    prediction = _check.instance("prediction", prediction, torch.Tensor, "a tensor of predictions").detach().cpu()
+    if prediction.shape != u1.shape:
+        raise ValueError(f"prediction must hold one number per sequence ({tuple(u1.shape)}), "
+                         f"got {tuple(prediction.shape)}")
+    design = torch.stack([torch.ones_like(u1), u1, u2], dim=1).double()
+    coef = torch.linalg.lstsq(design, prediction.double().unsqueeze(1)).solution.squeeze(1)
+    return float(coef[1]), float(coef[2])
 
-    def checkpoint(step: int) -> bool:
-        model.eval()
-        with torch.no_grad():
-            value = _check.scalar("evaluate(model)'s result", evaluate(model))
-        model.train()
-        reach = gradient_reach(model, *probe)
-        if not (math.isfinite(value) and math.isfinite(reach)):
-            out.diverged = True
-            return False
-        out.step.append(step)
-        out.eval_loss.append(value)
-        out.reach.append(reach)
-        return True
 
-    done = 0
-    ok = checkpoint(0)
-    while ok and done < steps:
-        chunk = min(every, steps - done)
-        history = train(model, optimizer, iterator, chunk)
-        out.train_loss.extend(history.train_loss)
-        done += history.steps_done
-        if history.diverged or history.steps_done < chunk:
-            out.diverged = history.diverged
-            break
-        ok = checkpoint(done)
-    out.seconds = time.perf_counter() - start
-    return out
+def plot_lengths(axes: Sequence[plt.Axes], lengths: Sequence[int], cells: Mapping[str, str],
+                 colors: Mapping[str, str], mse: Mapping[tuple[str, int], Sequence[float]],
+                 weights: Mapping[tuple[str, int], Sequence[tuple[float, float]]]) -> None:
+    """The main figure: per cell (label ``cells[cell]``), every seed's final test MSE (a fraction of the
+    learned-nothing line) and its weights on the first and the second marked value, against the length."""
+    ax_mse, ax_first, ax_second = axes
+    for i, (cell, label) in enumerate(cells.items()):
+        shift = (i - 1) * 0.25  # side by side, so that the seeds of one length do not hide each other
+        for ax, values in ((ax_mse, {t: mse[cell, t] for t in lengths}),
+                           (ax_first, {t: [w[0] for w in weights[cell, t]] for t in lengths}),
+                           (ax_second, {t: [w[1] for w in weights[cell, t]] for t in lengths})):
+            ax.plot(lengths, [np.median(values[t]) for t in lengths], color=colors[cell], lw=1.8,
+                    label=label if ax is ax_mse else None)
+            for t in lengths:
+                ax.plot([t + shift] * len(values[t]), values[t], "o", color=colors[cell], ms=4, alpha=0.8)
+    ax_mse.axhline(1.0, color="0.3", ls="--", lw=1)
+    ax_mse.text(lengths[0], 1.15, "learned nothing", fontsize=9, color="0.3")
+    ax_mse.set(yscale="log", xticks=list(lengths), xlabel="sequence length T",
+               ylabel="final test MSE / (1/6)", title="Quality against length")
+    for ax, which in ((ax_first, "first (distant)"), (ax_second, "second (recent)")):
+        ax.axhline(1.0, color="0.3", ls="--", lw=1)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set(xticks=list(lengths), ylim=(-0.25, 1.25), xlabel="sequence length T",
+               ylabel="weight in the predictions", title=f"Use of the {which} value")
+    ax_mse.legend(loc="lower right", fontsize=9)
+
+
+def plot_training(ax_loss: plt.Axes, ax_reach: plt.Axes, cells: Mapping[str, str], colors: Mapping[str, str],
+                  steps: Sequence[Sequence[int]] | Mapping[str, Sequence[Sequence[int]]],
+                  loss: Mapping[str, Sequence[Sequence[float]]], reach: Mapping[str, Sequence[Sequence[float]]],
+                  escape: float, reached: float, escapes: Mapping[str, Sequence[int | None]]) -> None:
+    """Test MSE (top) and gradient reach (bottom) over training, median and range over seeds per cell,
+    each run's escape marked ▼ on both panels."""
+    for cell, label in cells.items():
+        cell_steps = steps[cell] if isinstance(steps, Mapping) else steps
+        seed_band(ax_loss, cell_steps[0], loss[cell], color=colors[cell], label=label)
+        seed_band(ax_reach, cell_steps[0], [np.maximum(np.nan_to_num(r, nan=FLOOR), FLOOR) for r in reach[cell]],
+                  color=colors[cell])
+        for s_run, l_run, r_run, esc in zip(cell_steps, loss[cell], reach[cell], escapes[cell]):
+            if esc is not None:
+                i = list(s_run).index(esc)
+                ax_loss.plot(esc, l_run[i], "v", color=colors[cell], ms=6)
+                ax_reach.plot(esc, max(r_run[i], FLOOR), "v", color=colors[cell], ms=6)
+    ax_loss.axhline(1 / 6, color="0.3", ls="--", lw=1, label="learned nothing (1/6)")
+    ax_loss.axhline(escape, color="0.3", ls=":", lw=1, label="escape (1/24)")
+    ax_loss.set(yscale="log", ylabel="test MSE")
+    ax_reach.axhline(reached, color="0.3", ls=":", lw=1)
+    ax_reach.set(yscale="log", ylim=(FLOOR, 5), xlabel="training step", ylabel="gradient reach\n‖∂L/∂h₁‖ / ‖∂L/∂h_T‖")
+    plt.setp(ax_loss.get_xticklabels(), visible=False)
+
+
+def plot_profiles(ax: plt.Axes, profiles: Mapping[tuple[str, str], np.ndarray], colors: Mapping[str, str]) -> None:
+    """‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ for every step t, at initialisation (dotted) and trained (solid), per cell."""
+    for (cell, when), profile in profiles.items():
+        t = np.arange(1, len(profile) + 1)
+        ax.plot(t, np.maximum(profile, FLOOR), color=colors[cell], lw=2 if when == "trained" else 1.2,
+                ls="-" if when == "trained" else ":")
+    ax.set(yscale="log", ylim=(FLOOR, 5), xlabel="time step t", ylabel="‖∂L/∂h_t‖ / ‖∂L/∂h_T‖")
