@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .. import _check
+from ..data import ADDING_BASELINE_MSE
 from ..models import SequenceModel
 from ..plots import seed_band
 from ..unrolled import hidden_state_gradients
@@ -89,13 +90,13 @@ def plot_lengths(axes: Sequence[plt.Axes], lengths: Sequence[int], cells: Mappin
 
 
 def plot_training(ax_loss: plt.Axes, ax_reach: plt.Axes, cells: Mapping[str, str], colors: Mapping[str, str],
-                  steps: Sequence[Sequence[int]] | Mapping[str, Sequence[Sequence[int]]],
+                  steps: Mapping[str, Sequence[Sequence[int]]],
                   loss: Mapping[str, Sequence[Sequence[float]]], reach: Mapping[str, Sequence[Sequence[float]]],
                   escape: float, reached: float, escapes: Mapping[str, Sequence[int | None]]) -> None:
     """Test MSE (top) and gradient reach (bottom) over training, median and range over seeds per cell,
     each run's escape marked ▼ on both panels."""
     for cell, label in cells.items():
-        cell_steps = steps[cell] if isinstance(steps, Mapping) else steps
+        cell_steps = steps[cell]
         seed_band(ax_loss, cell_steps[0], loss[cell], color=colors[cell], label=label)
         seed_band(ax_reach, cell_steps[0], [np.maximum(np.nan_to_num(r, nan=FLOOR), FLOOR) for r in reach[cell]],
                   color=colors[cell])
@@ -104,7 +105,7 @@ def plot_training(ax_loss: plt.Axes, ax_reach: plt.Axes, cells: Mapping[str, str
                 i = list(s_run).index(esc)
                 ax_loss.plot(esc, l_run[i], "v", color=colors[cell], ms=6)
                 ax_reach.plot(esc, max(r_run[i], FLOOR), "v", color=colors[cell], ms=6)
-    ax_loss.axhline(1 / 6, color="0.3", ls="--", lw=1, label="learned nothing (1/6)")
+    ax_loss.axhline(ADDING_BASELINE_MSE, color="0.3", ls="--", lw=1, label="learned nothing (1/6)")
     ax_loss.axhline(escape, color="0.3", ls=":", lw=1, label="escape (1/24)")
     ax_loss.set(yscale="log", ylabel="test MSE")
     ax_reach.axhline(reached, color="0.3", ls=":", lw=1)
