@@ -137,6 +137,31 @@ def test_the_exercise_list_is_read_from_the_notebooks():
     assert links.render_exercises() in (ROOT / "README.md").read_text()
 
 
+def _headline_claims(notebook: str) -> dict:
+    """A notebook's claims over its headline runs in the evidence summary: confirmation where there is one."""
+    ranges = json.loads((ROOT / "evidence" / "summary.json").read_text())["notebooks"][notebook]
+    return next(ranges[r]["claims"] for r in ("confirmation", "calibration") if r in ranges)
+
+
+def test_the_glance_table_cites_only_verdicts_its_notebook_checks_and_that_held():
+    """A row of the start page's table that reports a result names its verdict (verdict `id`); that verdict is an
+    evidence claim of the row's notebook and held on every headline run of the report, so the row cannot outlive
+    the result it reports."""
+    cited = 0
+    for e in links.catalogue():
+        if e["kind"] == "start":
+            continue
+        claims = _headline_claims(e["path"].stem)
+        for cid in re.findall(r"verdicts? `([a-z0-9-]+)`", e["start_from"] + " " + e["not_helped"]):
+            cited += 1
+            assert cid in claims, f"catalogue.toml: {e['file']}'s row cites {cid}, which that notebook does not check"
+            claim = claims[cid]
+            assert claim["kind"] == "evidence", f"{e['file']}: {cid} is a {claim['kind']} check, not evidence"
+            assert claim["held"] == claim["runs"], (f"{e['file']}'s row cites {cid}, which held on {claim['held']} of "
+                                                    f"{claim['runs']} runs: correct the row")
+    assert cited >= 4, "the rows that report a result cite their verdicts"
+
+
 def test_no_placeholder_in_any_tracked_file():
     placeholder = re.compile(r"\b" + "OWN" + r"ER\b|YOUR[_-](USER|NAME|ORG|ACCOUNT)")
     try:

@@ -370,6 +370,16 @@ def test_the_closest_margin_says_when_the_nearest_run_failed():
     assert "- seed 1: **a** did not hold — x = 20, threshold = 10" in evidence.report(evidence.summarise_ranges(runs))
 
 
+def test_an_identity_on_its_line_reads_as_held_exactly_and_an_evidence_claim_there_as_on_the_line():
+    def on_line(kind):
+        claim = {**compared("e", 0.75, 0.75, passed=True, kind=kind), "compare": [["x", "<=", "threshold"]],
+                 "margin": verdict.margin(0.75, "<=", 0.75)}
+        return evidence.summarise([rec("01_demo", 0, [claim])])["01_demo"]["claims"]["e"]
+
+    assert evidence.margin_text(on_line("deterministic")) == "1 (seed 0) — an equality, held exactly"
+    assert evidence.margin_text(on_line("evidence")) == "1 (seed 0) — on the line"
+
+
 def test_a_deterministic_check_is_shown_once_never_as_k_of_n():
     runs = [rec("01_demo", s, [claim("d", True, {"ratio": 0.75}, kind="deterministic")]) for s in range(20)]
     text = evidence.report(evidence.summarise_ranges(runs))

@@ -10,6 +10,18 @@ import seqtips as st
 from seqtips.lessons import nb05_early_stopping as nb05
 
 
+@pytest.fixture(autouse=True)
+def as_setup_runs_it():
+    """One torch thread and denormals flushed, as st.setup sets them: a tiny GRU otherwise crawls (seconds per
+    run instead of a fraction) once its weights grow denormal numbers. Restored afterwards."""
+    threads, flushed = torch.get_num_threads(), torch.tensor([1e-42]).mul(1.0).item() == 0.0
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    yield
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(flushed)
+
+
 def _setup(cell="gru", seed=0, lr=1e-2):
     torch.manual_seed(seed)
     model = st.SequenceModel(cell, 2, 16)
@@ -225,3 +237,41 @@ def test_history_log_without_a_measured_norm_guards_the_loss_alone():
     assert h.log(1, torch.tensor(0.5)) and h.train_loss == [0.5] and math.isnan(h.grad_norm[0])
     assert not h.log(2, float("nan")) and h.diverged
     assert h.stop_reason == "loss became non-finite (nan) at step 2" and h.step == [1]
+
+
+def test_st_train_runs_the_loop_the_start_page_writes_out(clean_env):
+    """Notebook 00's set-up check writes the training loop out, step by step; the solutions call st.train, whose
+    body a reader has then seen once. Run the notebook's cell as it stands and st.train with the same settings:
+    the same losses, norms and evaluations, number for number."""
+    import json
+    import math
+    import time
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import seqtips as st
+
+    cells = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "00_start_here.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    loop = next(source for source in code if "optimizer.step()" in source)
+    loop = loop.split("\nLEARNED =")[0]  # the loop, without the cell's figure and verdict
+    assert "for step, (x, y) in zip(" in loop and "history.log(step, loss, norm)" in loop
+    shown = {"st": st, "torch": torch, "math": math, "time": time, "plt": plt, "device": torch.device("cpu"), "SEED": 3}
+    exec(compile(loop, "00_start_here.ipynb", "exec"), shown)
+    batch_gen = st.seed_everything(3)
+    model = st.SequenceModel("gru", input_size=2, hidden_size=16)
+    test_gen = torch.Generator().manual_seed(st.stream_seed(3, "test"))
+    x, y = st.adding_problem(256, shown["LENGTH"], generator=test_gen)
+    library = st.train(model, torch.optim.Adam(model.parameters(), lr=shown["LR"]),
+                       st.adding_batches(shown["BATCH"], shown["LENGTH"], generator=batch_gen), shown["STEPS"],
+                       evaluate=st.mse_evaluator(x, y), eval_every=shown["EVAL_EVERY"])
+    notebook = shown["history"]
+    assert notebook.steps_done == library.steps_done == shown["STEPS"]
+    assert notebook.train_loss == library.train_loss
+    assert notebook.grad_norm == library.grad_norm
+    assert (notebook.eval_step, notebook.eval_loss) == (library.eval_step, library.eval_loss)
+    assert notebook.stop_reason == library.stop_reason

@@ -1,7 +1,7 @@
-"""Companion of notebook 00 (start here): a set-up check and the evidence report, summarised.
+"""Companion of notebook 00 (start here): the evidence report and the benchmark, summarised.
 
-- :func:`tiny_run` trains a small GRU on the adding problem for a few steps: a set-up check that
-  takes a second or two and says how fast a step is on this machine;
+(The set-up check's training loop is written out in the notebook itself.)
+
 - :func:`evidence_summary` reads the committed evidence summary (``evidence/summary.json``,
   written by ``python -m seqtips.evidence`` from the records in ``evidence/records/``) and
   tabulates, per notebook and evidence claim, how often the verdict held with its 95 % interval,
@@ -16,13 +16,7 @@ import json
 import warnings
 from pathlib import Path
 
-import torch
-
 from .. import _check
-from ..data import adding_batches, adding_problem
-from ..models import SequenceModel
-from ..runtime import seed_everything, stream_seed
-from ..training import History, mse_evaluator, train
 
 REPORT_URL = "evidence/README.md"
 #: The file of ``python -m seqtips.evidence`` this page reads: the report's numbers, per notebook, range and claim.
@@ -31,17 +25,6 @@ SUMMARY = "summary.json"
 BENCHMARK = "benchmark.json"
 #: Which runs the table prefers: those made after the thresholds were frozen, else those they were chosen on.
 PREFERRED = ("confirmation", "calibration", "ad hoc")
-
-
-def tiny_run(device: torch.device, seed: int = 0, steps: int = 200) -> History:
-    """A GRU (hidden 16) on the adding problem of length 10, Adam 1e-2, ``steps`` steps (200: it learns
-    the task on every seed tried, ending at 2–6 % of the learned-nothing line over 30 base seeds)."""
-    steps = _check.integer("steps", steps, 1)
-    batch_gen = seed_everything(seed)
-    model = SequenceModel("gru", 2, 16).to(device)
-    x, y = adding_problem(256, 10, generator=torch.Generator().manual_seed(stream_seed(seed, "test")))
-    return train(model, torch.optim.Adam(model.parameters(), lr=1e-2), adding_batches(32, 10, batch_gen), steps,
-                 evaluate=mse_evaluator(x, y), eval_every=max(steps // 10, 1), label="set-up check")
 
 
 def _located(folder: str | Path, name: str) -> Path:

@@ -298,7 +298,8 @@ def margin_text(tally: dict) -> str:
     closest, unmeasured = tally["closest"], tally["not_comparable"]
     text = "—" if closest is None else f"{_num(closest['margin'])} (seed {closest['seed']})"
     if closest is not None and closest["margin"] <= 1:
-        text += " — failed" if closest["margin"] < 1 else " — on the line"
+        exact = closest["margin"] == 1 and tally["kind"] == "deterministic"  # an identity holds exactly on its line
+        text += " — failed" if closest["margin"] < 1 else " — an equality, held exactly" if exact else " — on the line"
     if unmeasured:
         text += f"; {unmeasured} run{'s' * (unmeasured > 1)} not comparable (NaN)"
     return text
