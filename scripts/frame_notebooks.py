@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         if _normal(new) != _normal(nb):
             stale.append(str(path.relative_to(ROOT)))
             if not args.check:
+                for cell in new["cells"]:  # lines, as Jupyter and nbformat save them: diffs stay per line
+                    cell["source"] = _text(cell).splitlines(keepends=True)
                 write_atomic(path, json.dumps(new, indent=1, ensure_ascii=False) + "\n")
     if args.check and stale:
         print("out of date (run python scripts/frame_notebooks.py):", ", ".join(stale))
