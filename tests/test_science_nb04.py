@@ -102,4 +102,5 @@ def test_plot_sweep_marks_the_rule_and_puts_runs_that_blew_up_at_the_ceiling():
     assert any(len(o) == 2 and all(y == 100.0 for y in o[:, 1]) for o in offsets)   # both 1000 runs at the ceiling
     labels = [c.get_label() for c in ax.collections]
     assert "3 (warm-up rule)" in labels
+    assert sorted(label for label in labels if not label.startswith("_")) == ["0.1", "1000", "3 (warm-up rule)"]
     plt.close(fig)

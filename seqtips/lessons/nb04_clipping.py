@@ -211,7 +211,8 @@ def plot_sweep(ax: plt.Axes, shares: Mapping[float, Sequence[float]], ends: Mapp
         style = dict(color=colors.get(tau), s=140 if tau == rule else 36, zorder=3 if tau == rule else 2,
                      edgecolor="k" if tau == rule else "none")
         label = f"{tau:g}" + (" (warm-up rule)" if tau == rule else "")
-        ax.scatter(x[~ran_away], y[~ran_away], marker="*" if tau == rule else "o", label=label, **style)
+        if (~ran_away).any():
+            ax.scatter(x[~ran_away], y[~ran_away], marker="*" if tau == rule else "o", label=label, **style)
         if ran_away.any():
             ax.scatter(x[ran_away], np.full(ran_away.sum(), ceiling), marker="^",
                        label=None if (~ran_away).any() else label, **style)
