@@ -64,3 +64,43 @@ def test_clipped_fraction_counts_norms_strictly_above_the_threshold():
         lesson.clipped_fraction([], 1.0)
     with pytest.raises(ValueError):
         lesson.clipped_fraction([1.0], 0.0)
+
+
+def test_first_out_of_range_finds_the_first_step_above_factor_times_the_opening_range():
+    import math
+
+    import numpy as np
+
+    table = np.array([[1.0, 2.0], [2.0, 2.0], [5.0, 2.0], [19.0, 30.0], [21.0, math.inf]])
+    # column 0: opening range (window 2) is 2, so "out" means above 20 -> step 5; column 1: 2 -> above 20 -> step 4
+    assert lesson.first_out_of_range(table, window=2, factor=10) == [5, 4]
+    assert lesson.first_out_of_range(table, window=5, factor=10) == [None, None]
+    assert lesson.first_out_of_range([[1.0], [1.0], [float("nan")]], window=1, factor=10) == [3]
+    ratios = lesson.range_ratios(table, window=2)
+    assert ratios[0] == 21.0 / 2.0 and math.isinf(ratios[1])
+    with pytest.raises(ValueError, match="window"):
+        lesson.first_out_of_range(table, window=6)
+    with pytest.raises(ValueError, match="param_norms"):
+        lesson.range_ratios([1.0, 2.0])
+    with pytest.raises(TypeError, match="window"):
+        lesson.range_ratios(table, window=2.5)
+    with pytest.raises(ValueError, match="factor"):
+        lesson.first_out_of_range(table, window=2, factor=0)
+
+
+def test_plot_sweep_marks_the_rule_and_puts_runs_that_blew_up_at_the_ceiling():
+    import math
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    shares = {0.1: [1.0, 1.0], 3.0: [0.1, 0.2], 1000.0: [0.0, 0.05]}
+    ends = {0.1: [0.15, 0.16], 3.0: [0.03, 0.04], 1000.0: [math.inf, 500.0]}
+    lesson.plot_sweep(ax, shares, ends, rule=3.0, baseline=1 / 6, ceiling=100.0)
+    assert ax.get_yscale() == "log"
+    offsets = [c.get_offsets() for c in ax.collections]
+    assert any(len(o) == 2 and all(y == 100.0 for y in o[:, 1]) for o in offsets)   # both 1000 runs at the ceiling
+    labels = [c.get_label() for c in ax.collections]
+    assert "3 (warm-up rule)" in labels
+    assert sorted(label for label in labels if not label.startswith("_")) == ["0.1", "1000", "3 (warm-up rule)"]
+    plt.close(fig)

@@ -8,6 +8,9 @@ and choosing a threshold from the norms a run has logged.
   logged steps show the range of the gradient. :func:`suggest_threshold` turns such a log into a
   threshold: its median (robust to the spikes that clipping is for), its mean (Pascanu et al.
   2013 suggest a threshold around the average norm) or a chosen percentile.
+- :func:`range_ratios` / :func:`first_out_of_range`: when a parameter's gradient "leaves its range" —
+  its norm exceeds ``factor`` times the largest norm it had in the first ``window`` steps.
+- :func:`plot_sweep`: end test MSE against the share of steps a threshold clipped, the rule marked.
 - :func:`hidden_state_gradients` (‖∂L/∂h_t‖ for every step) is notebook 01's unrolled replay.
 """
 
@@ -27,8 +30,11 @@ from ..plots import seed_band
 __all__ = [
     "THRESHOLD_METHODS",
     "clipped_fraction",
+    "first_out_of_range",
     "parameter_gradient_norms",
+    "plot_sweep",
     "plot_time_gradients",
+    "range_ratios",
     "recent_sum",
     "recent_sum_batches",
     "suggest_threshold",
@@ -152,3 +158,66 @@ def clipped_fraction(norms: Iterable[float], threshold: float) -> float:
     if not threshold > 0:
         raise ValueError(f"threshold must be positive, got {threshold!r}")
     return float(np.mean(values > threshold))
+
+
+def _norm_table(param_norms: Sequence[Sequence[float]], window: int) -> np.ndarray:
+    window = _check.integer("window", window, 1)
+    table = np.asarray(param_norms, dtype=float)
+    if table.ndim != 2 or table.shape[0] == 0:
+        raise ValueError("param_norms must be a [steps, parameters] table with at least one step, "
+                         f"got shape {table.shape}")
+    if table.shape[0] < window:
+        raise ValueError(f"param_norms has {table.shape[0]} steps, fewer than window={window}")
+    return table
+
+
+def range_ratios(param_norms: Sequence[Sequence[float]], window: int = 5) -> np.ndarray:
+    """Per parameter (column): its largest gradient norm over all steps / its largest over the first ``window``.
+
+    ``param_norms`` is a ``[steps, parameters]`` table of per-parameter gradient norms, one row per
+    training step. A non-finite norm counts as infinitely far out of range.
+    """
+    table = _norm_table(param_norms, window)
+    start = table[:window].max(axis=0)
+    peak = np.where(np.isfinite(table), table, np.inf).max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(start > 0, peak / start, np.inf)
+
+
+def first_out_of_range(param_norms: Sequence[Sequence[float]], window: int = 5,
+                       factor: float = 10.0) -> list[int | None]:
+    """Per parameter: the first step (1-based) whose gradient norm exceeds ``factor`` × its largest
+    norm over the first ``window`` steps — where it "left its range" — or None if it never did."""
+    table = _norm_table(param_norms, window)
+    factor = _check.number("factor", factor, positive=True)
+    limit = factor * table[:window].max(axis=0)
+    out = ~(np.where(np.isfinite(table), table, np.inf) <= limit)
+    return [int(np.argmax(col)) + 1 if col.any() else None for col in out.T]
+
+
+def plot_sweep(ax: plt.Axes, shares: Mapping[float, Sequence[float]], ends: Mapping[float, Sequence[float]],
+               rule: float, colors: Mapping[float, str] | None = None, baseline: float | None = None,
+               ceiling: float = 100.0) -> plt.Axes:
+    """End test MSE (log) against the share of steps clipped: one point per run, one colour per threshold.
+
+    ``shares`` and ``ends`` map each threshold to its runs' values; a run that blew up (``inf``) is
+    drawn at ``ceiling`` with an upward triangle. ``rule``'s points are drawn larger, as stars.
+    """
+    colors = colors or {}
+    for tau in shares:
+        y = np.asarray(ends[tau], dtype=float)
+        ran_away = ~np.isfinite(y) | (y > ceiling)
+        x = np.asarray(shares[tau], dtype=float)
+        style = dict(color=colors.get(tau), s=140 if tau == rule else 36, zorder=3 if tau == rule else 2,
+                     edgecolor="k" if tau == rule else "none")
+        label = f"{tau:g}" + (" (warm-up rule)" if tau == rule else "")
+        if (~ran_away).any():
+            ax.scatter(x[~ran_away], y[~ran_away], marker="*" if tau == rule else "o", label=label, **style)
+        if ran_away.any():
+            ax.scatter(x[ran_away], np.full(ran_away.sum(), ceiling), marker="^",
+                       label=None if (~ran_away).any() else label, **style)
+    if baseline is not None:
+        ax.axhline(baseline, color="0.3", ls="--", lw=1, label="learned nothing")
+    ax.set(yscale="log", xlim=(-0.03, 1.03), xlabel="share of training steps clipped",
+           ylabel="end test MSE (▲: blew up or ran away)")
+    return ax
