@@ -137,7 +137,7 @@ def test_sampling_is_reproducible_and_clean(data):
     with pytest.raises(ValueError, match="temperature"):
         sample_names(model, data.vocab, 0, temperature=0)
     with pytest.raises(ValueError, match="nationality"):
-        sample_names(model, data.vocab, 10)
+        sample_names(model, data.vocab, len(data.nationalities))
     with pytest.raises(TypeError, match="vocab must be a Vocabulary"):
         sample_names(model, "abc", 0)
 
