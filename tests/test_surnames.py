@@ -183,7 +183,8 @@ def test_russian_class_is_transliterated_male_forms(data):
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("build_surnames", DATA_FILE.parents[2] / "scripts" / "build_surnames.py")
+    script = DATA_FILE.parents[2] / "scripts" / "build_surnames.py"
+    spec = importlib.util.spec_from_file_location("build_surnames", script)
     build = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("build_surnames", build)
     spec.loader.exec_module(build)
