@@ -11,7 +11,10 @@ The build is deterministic: the same Faker version gives the same file, byte for
 
 Design (documented in ``seqtips/datasets/README.md``):
 
-* ten Latin-script locales, each labelled with one nationality;
+* ten Latin-script locales, each labelled with one nationality, and Russian (``ru_RU``): its male
+  surnames (Faker lists each Russian surname in a male and a female form) transliterated from
+  Cyrillic to Latin with the fixed table ``CYRILLIC_TO_LATIN`` (a simplified BGN/PCGN scheme), as
+  the book's surname data write Russian names in Latin letters;
 * a surname listed under two or more of them is dropped, because its label would be a coin flip;
 * surnames longer than ``MAX_LEN`` characters are dropped (a handful of compound names);
 * every nationality is split 70/15/15 into train/val/test with a fixed seed (stratified split).
@@ -40,8 +43,26 @@ LOCALES: dict[str, str] = {
     "ga_IE": "Irish",
     "it_IT": "Italian",
     "nl_NL": "Dutch",
+    "ru_RU": "Russian",
     "sv_SE": "Swedish",
 }
+#: Locales written in Cyrillic: their male surnames are read and transliterated to Latin.
+TRANSLITERATED = {"ru_RU"}
+#: Cyrillic -> Latin, one fixed table (simplified BGN/PCGN: е/ё -> e everywhere, й and ы -> y, the
+#: soft and hard signs dropped), so that Russian names share the other classes' alphabet.
+CYRILLIC_TO_LATIN = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+     "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"], strict=True))
+
+
+def transliterate(name: str) -> str:
+    """A Cyrillic name in Latin letters with ``CYRILLIC_TO_LATIN`` (``Соловьев`` -> ``Solovev``)."""
+    out = []
+    for c in name:
+        latin = CYRILLIC_TO_LATIN.get(c.lower(), c)
+        out.append(latin.capitalize() if c.isupper() else latin)
+    return "".join(out)
 FAKER_VERSION = "40.63.0"  # the version the shipped file was built with
 MAX_LEN = 20
 SEED = 1234
@@ -54,7 +75,10 @@ DEFAULT_OUT = ROOT / "seqtips" / "datasets" / "surnames.csv"
 def faker_surnames(locale: str) -> list[str]:
     """Return the distinct surnames of one Faker locale, NFC-normalised and sorted."""
     provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-    names = {unicodedata.normalize("NFC", str(n)).strip() for n in provider.last_names}
+    if locale in TRANSLITERATED:  # the male forms only: the female ones add "-a" and nothing else to learn
+        names = {transliterate(unicodedata.normalize("NFC", str(n)).strip()) for n in provider.last_names_male}
+    else:
+        names = {unicodedata.normalize("NFC", str(n)).strip() for n in provider.last_names}
     return sorted(n for n in names if n)
 
 

@@ -6,11 +6,14 @@ import pytest
 import torch
 
 from seqtips.lessons.nb06_capstone import (
+    BookTrainState,
     SurnameGenerator,
     char_nll,
+    classify,
     copy_fraction,
     evaluate_nll,
     length_batches,
+    pooled_sd,
     sample_names,
 )
 
@@ -137,7 +140,7 @@ def test_sampling_is_reproducible_and_clean(data):
     with pytest.raises(ValueError, match="temperature"):
         sample_names(model, data.vocab, 0, temperature=0)
     with pytest.raises(ValueError, match="nationality"):
-        sample_names(model, data.vocab, 10)
+        sample_names(model, data.vocab, len(data.nationalities))
     with pytest.raises(TypeError, match="vocab must be a Vocabulary"):
         sample_names(model, "abc", 0)
 
@@ -146,3 +149,49 @@ def test_copy_fraction():
     assert copy_fraction(["Ab", "Cd", "Ab", "Ef"], {"Ab", "Ef"}) == 0.75
     with pytest.raises(ValueError, match="samples"):
         copy_fraction([], {"Ab"})
+
+
+# --- the book's train state, the pooled noise and the reading rule ---------------------------------------------
+
+def _book_run(losses, criteria=5):
+    model = torch.nn.Linear(1, 1, bias=False)
+    state = BookTrainState(criteria)
+    for epoch, loss in enumerate(losses):
+        with torch.no_grad():
+            model.weight.fill_(float(epoch))  # the weights name the epoch they belong to
+        if state.step(loss, model):
+            break
+    state.restore(model)
+    return state, int(model.weight.item())
+
+
+def test_the_books_rule_compares_with_the_previous_epoch_not_the_best():
+    # a slow upward drift with one dip: the dip restarts the count, so the book's rule runs on ...
+    state, saved = _book_run([1.0, 0.9, 0.95, 0.97, 0.96, 0.98, 0.99, 1.0, 1.01, 1.02], criteria=3)
+    assert saved == 1 and state.stop and len(state.losses) == 8  # ... where "no new best for 3" stops at epoch 5
+    # a dip that is not a new best is not saved
+    state, saved = _book_run([1.0, 0.8, 0.9, 0.85, 0.95], criteria=5)
+    assert saved == 1 and not state.stop
+
+
+def test_the_books_rule_saves_the_first_epoch_and_stops_after_criteria_rises():
+    state, saved = _book_run([1.0, 1.1, 1.2, 1.3], criteria=3)
+    assert saved == 0 and state.stop and len(state.losses) == 4
+    with pytest.raises(RuntimeError, match="nothing saved"):
+        BookTrainState(2).restore(torch.nn.Linear(1, 1))
+
+
+def test_pooled_sd_pools_each_group_around_its_own_mean():
+    sd, dof = pooled_sd([[1.0, 2.0, 3.0], [10.0, 12.0, 14.0]])
+    assert dof == 4 and sd == pytest.approx(((2 + 8) / 4) ** 0.5)
+    assert pooled_sd([[5.0, 5.0], [7.0]]) == (0.0, 1)
+    with pytest.raises(ValueError, match="two or more"):
+        pooled_sd([[1.0], [2.0]])
+
+
+def test_classify_reads_a_change_against_its_noise():
+    assert classify(0.05, 0.02) == "helped" and classify(-0.05, 0.02) == "hurt"
+    assert classify(0.039, 0.02) == "within noise" and classify(0.0, 0.02) == "within noise"
+    assert classify(0.05, 0.02, z=3) == "within noise"
+    with pytest.raises(ValueError):
+        classify(0.1, 0.0)

@@ -30,7 +30,7 @@ def write(tmp_path, text, name="s.csv"):
 
 def test_shipped_file_sizes_and_nationalities(data):
     assert DATA_FILE.is_file() and DATA_FILE.stat().st_size < 300_000
-    assert (len(data.train), len(data.val), len(data.test)) == (5471, 1172, 1172)
+    assert (len(data.train), len(data.val), len(data.test)) == (5645, 1209, 1209)
     assert data.nationalities == sorted(NATIONALITIES)
     counts = Counter(data.nationalities[i] for i in data.train.nationality.tolist())
     assert min(counts.values()) >= 100  # every nationality has a few hundred names in all
@@ -177,3 +177,19 @@ def test_small_file_loads(tmp_path):
 def test_path_must_be_a_path():
     with pytest.raises(TypeError, match="path must be a file path"):
         read_surname_rows(3)
+
+
+def test_russian_class_is_transliterated_male_forms(data):
+    import importlib.util
+    import sys
+
+    script = DATA_FILE.parents[2] / "scripts" / "build_surnames.py"
+    spec = importlib.util.spec_from_file_location("build_surnames", script)
+    build = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_surnames", build)
+    spec.loader.exec_module(build)
+    assert build.transliterate("Соловьев") == "Solovev" and build.transliterate("Щукин") == "Shchukin"
+    russian = [r[0] for r in read_surname_rows() if r[1] == "Russian"]
+    assert 200 <= len(russian) <= 250  # Faker's 250 male forms, less any name another class lists too
+    assert all(ord(c) < 0x80 for name in russian for c in name)  # transliterated, no Cyrillic left
+    assert sum(name.endswith(("ov", "ev", "in")) for name in russian) > 0.8 * len(russian)  # male forms

@@ -5,6 +5,9 @@
   embedding is the initial hidden state, and the model predicts each next character;
 - :func:`evaluate_nll` scores a model in nats per character, :func:`sample_names` draws names
   and :func:`copy_fraction` says how many of them are copies of training names;
+- :class:`BookTrainState` is the book's chapter-7 checkpoint and early-stopping rule, as its code runs;
+- :func:`pooled_sd` and :func:`classify` are the ablation's noise estimate and its fixed reading rule;
+- the recipe's sizes and budgets (``EMBED`` … ``BOOK``), shared by the notebook and its solutions.
 
 The data comes from the core: ``seqtips.load_surnames()``.
 """
@@ -25,6 +28,106 @@ from .nb06_surnames import (
     Vocabulary,
     load_surnames,  # noqa: F401  (the notebook's data, through its lesson)
 )
+
+#: Character embedding and hidden state (= nationality embedding) of every generator.
+EMBED, HIDDEN = 32, 64
+#: Names per batch: the book's chapter-7 batch size, for every arm.
+BATCH = 128
+#: The epoch budget of every reported run (the book's code allows 100: scaled to the notebook's time budget).
+EPOCHS = 6
+#: Every tuning run: the first TUNE_EPOCHS epochs on the tuning seed, scored on validation data.
+TUNE_EPOCHS = 3
+#: Early stopping (tip 5): epochs without a new best validation NLL before stopping.
+PATIENCE = 2
+#: Unclipped steps whose gradient norms choose the clipping threshold (its 90th percentile, notebook 04's rule).
+WARMUP_STEPS = 40
+#: The learning rates every arm is tuned on, by optimizer (four log-spaced; ``st.tune`` extends an edge winner).
+RATES = {"adam": (4.64e-3, 1e-2, 2.15e-2, 4.64e-2), "sgd": (0.646, 1.39, 3.0, 6.46)}
+#: The book's chapter-7 recipe as its code sets it (surname generation, conditioned model): Adam at 1e-3,
+#: ReduceLROnPlateau(mode="min", factor=0.5, patience=1) on the validation loss, early_stopping_criteria=5,
+#: batch_size=128, no clipping.
+BOOK = {"lr": 1e-3, "factor": 0.5, "scheduler_patience": 1, "early_stopping_criteria": 5}
+#: The sampling temperature of the names shown.
+TEMPERATURE = 0.7
+
+
+class BookTrainState:
+    """The book's chapter-7 ``update_train_state``, as its code runs (not as its comments say).
+
+    After each epoch's validation loss: the first epoch's weights are saved; from the second on, a
+    loss at or above the *previous epoch's* counts one more epoch "without improvement", a lower one
+    resets that count to 0 and, if it is also below the best saved so far, saves the weights.
+    Training stops once the count reaches ``criteria``. So a slow upward drift that dips once
+    restarts the count, and the weights handed back are the best of the epochs that improved on
+    their predecessor (or the first epoch's). ``step(loss, model)`` returns True to stop;
+    ``restore(model)`` loads the saved weights.
+    """
+
+    def __init__(self, criteria: int) -> None:
+        self.criteria = _check.integer("criteria", criteria, 1)
+        self.losses: list[float] = []
+        self.count = 0
+        self.best = 1e8  # the book's initial "early_stopping_best_val"
+        self.saved: dict | None = None
+        self.saved_epoch: int | None = None
+        self.stop = False
+
+    def _save(self, model: nn.Module) -> None:
+        self.saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.saved_epoch = len(self.losses) - 1
+
+    def step(self, loss: float, model: nn.Module) -> bool:
+        self.losses.append(float(loss))
+        if len(self.losses) == 1:
+            self._save(model)
+        else:
+            if self.losses[-1] >= self.losses[-2]:
+                self.count += 1
+            else:
+                if self.losses[-1] < self.best:
+                    self._save(model)
+                    self.best = self.losses[-1]
+                self.count = 0
+            self.stop = self.count >= self.criteria
+        return self.stop
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        if self.saved is None:
+            raise RuntimeError("nothing saved yet: call step() after an epoch first")
+        model.load_state_dict(self.saved)
+        return model
+
+
+def pooled_sd(groups: Iterable[Iterable[float]]) -> tuple[float, int]:
+    """The pooled standard deviation of several groups (each its own mean) and its degrees of freedom.
+
+    ``sqrt(sum over groups of sum (x - group mean)^2 / sum (n_group - 1))``: one estimate of the
+    spread that several arms share, steadier than any one arm's range over a few seeds.
+    """
+    groups = [[float(x) for x in g] for g in groups]
+    dof = sum(len(g) - 1 for g in groups if len(g) > 1)
+    if dof < 1:
+        raise ValueError("pooled_sd needs at least one group with two or more values")
+    ss = sum(sum((x - sum(g) / len(g)) ** 2 for x in g) for g in groups if len(g) > 1)
+    return math.sqrt(ss / dof), dof
+
+
+#: The ablation's reading rule, fixed before the run: a change beyond this many noise units is a reading.
+READING_Z = 2.0
+
+
+def classify(change: float, noise: float, z: float = READING_Z) -> str:
+    """Read one change in test NLL (ablation minus full recipe) against its noise (a standard deviation).
+
+    ``"helped"`` (removing the tip made things worse by more than ``z`` noise units), ``"hurt"`` (better
+    by more than that) or ``"within noise"``.
+    """
+    _check.number("noise", noise, positive=True)
+    if change > z * noise:
+        return "helped"
+    if change < -z * noise:
+        return "hurt"
+    return "within noise"
 
 
 def length_batches(

@@ -1,4 +1,4 @@
-"""Surnames of ten nationalities, shipped with the package: :func:`load_surnames`.
+"""Surnames of eleven nationalities, shipped with the package: :func:`load_surnames`.
 
 The file ``seqtips/datasets/surnames.csv`` (built by ``scripts/build_surnames.py`` from
 Faker's per-locale lists, MIT; see ``seqtips/datasets/README.md``) holds each surname with its
@@ -32,8 +32,8 @@ _REBUILD = (
 #: The longest name read (the shipped file's longest has 21 characters): every row is padded to the
 #: longest name, so one absurd line must not cost gigabytes.
 MAX_NAME_LENGTH = 64
-NATIONALITIES = ("Czech", "Dutch", "English", "Finnish", "French", "German", "Irish", "Italian", "Spanish",
-                 "Swedish")
+NATIONALITIES = ("Czech", "Dutch", "English", "Finnish", "French", "German", "Irish", "Italian", "Russian",
+                 "Spanish", "Swedish")
 
 
 class SurnameFileError(ValueError):
