@@ -328,7 +328,24 @@ def wait_until(predicate, timeout: float, step: float = 0.25):
         time.sleep(step)
 
 
+HIDDEN_INPUTS_JS = "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPlaceholder').length"
+
+
+def expand_code(page, report: Report) -> None:
+    """A collapsed code cell shows a placeholder without its ``[n]:`` prompt: expand all code (View menu)
+    so that every code cell's prompt can be read; fails the check if any stays collapsed."""
+    hidden = page.evaluate(HIDDEN_INPUTS_JS)
+    if not hidden:
+        return
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^View$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Expand All Code$")).click()
+    left = wait_until(lambda: page.evaluate(HIDDEN_INPUTS_JS) == 0, 10)
+    report.check(bool(left), "collapsed code cells expanded to read their prompts",
+                 f"{hidden} collapsed, {page.evaluate(HIDDEN_INPUTS_JS)} still collapsed")
+
+
 def run_all(page, report: Report, n_code: int, timeout: float) -> bool:
+    expand_code(page, report)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     start = time.monotonic()
