@@ -26,10 +26,6 @@ def check_min_delta(min_delta: Any) -> float:
     return _check.number("min_delta", min_delta, 0.0)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
-
-
 class EarlyStopping:
     """Stop when a validation value has not beaten its best for ``patience`` epochs.
 
@@ -134,8 +130,8 @@ class EarlyStopping:
             self.stopped_epoch = epoch
             epochs = "epoch" if self.wait == 1 else "epochs"
             self.stop_reason = (
-                f"{self.monitor} did not improve on its best ({_fmt(self.best)} at epoch "
-                f"{self.best_epoch}) by more than {_fmt(self.min_delta)} for {self.wait} {epochs}"
+                f"{self.monitor} did not improve on its best ({self.best:.4g} at epoch "
+                f"{self.best_epoch}) by more than {self.min_delta:.4g} for {self.wait} {epochs}"
             )
             self._restore_on_stop(model)
             return True
