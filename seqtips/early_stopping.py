@@ -80,7 +80,6 @@ class EarlyStopping:
         self.stop_reason: str | None = None
         self.values: list[float] = []
         self.best_state: dict[str, Any] | None = None
-        self.best_state_epoch: int | None = None
         self.restored = False
 
     @property
@@ -122,7 +121,6 @@ class EarlyStopping:
             if self.restore_best:
                 # a copy taken now; an older copy would no longer be the best weights
                 self.best_state = self._snapshot(model) if model is not None else None
-                self.best_state_epoch = epoch if model is not None else None
             return False
 
         self.wait += 1
