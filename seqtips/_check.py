@@ -7,24 +7,21 @@ raises ``ValueError``. Both messages name the argument and say what was expected
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-#: What counts as an integer, and as a number: Python's and numpy's scalars alike (bools are neither).
-INTEGERS = (int, np.integer)
-NUMBERS = (int, float, np.integer, np.floating)
 
-
+# What counts as an integer, and as a number: Python's and numpy's scalars alike (bools are neither).
 def is_integer(value: Any) -> bool:
-    return isinstance(value, INTEGERS) and not isinstance(value, bool)
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, NUMBERS) and not isinstance(value, bool)
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def integer(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -59,13 +56,19 @@ def number(name: str, value: Any, minimum: float | None = None, positive: bool =
     return value
 
 
+def string(name: str, value: Any, accept: Callable[[str], Any], what: str) -> str:
+    """``value`` if it is a string that ``accept`` finds true: a non-string raises ``TypeError``, a string
+    ``accept`` refuses ``ValueError`` — both saying that ``name`` must be ``what``."""
+    if not isinstance(value, str) or not accept(value):
+        error = ValueError if isinstance(value, str) else TypeError
+        raise error(f"{name} must be {what}, got {value!r}")
+    return value
+
+
 def choice(name: str, value: Any, options: Iterable[str]) -> str:
     """``value`` if it is one of ``options`` (strings, compared as given)."""
     options = tuple(options)
-    if not isinstance(value, str) or value not in options:
-        error = ValueError if isinstance(value, str) else TypeError
-        raise error(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
-    return value
+    return string(name, value, lambda v: v in options, f"one of {', '.join(map(repr, options))}")
 
 
 def boolean(name: str, value: Any) -> bool:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 
 import torch
@@ -59,11 +60,7 @@ def batches(
     batch_size, seq_len = _check.integer("batch_size", batch_size, 1), _check.integer("seq_len", seq_len, 2)
     _check.generator(generator)
 
-    def stream() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        while True:
-            yield task(batch_size, seq_len, generator=generator)
-
-    return stream()
+    return (task(batch_size, seq_len, generator=generator) for _ in itertools.count())
 
 
 def adding_batches(

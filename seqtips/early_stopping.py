@@ -26,10 +26,6 @@ def check_min_delta(min_delta: Any) -> float:
     return _check.number("min_delta", min_delta, 0.0)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
-
-
 class EarlyStopping:
     """Stop when a validation value has not beaten its best for ``patience`` epochs.
 
@@ -84,7 +80,6 @@ class EarlyStopping:
         self.stop_reason: str | None = None
         self.values: list[float] = []
         self.best_state: dict[str, Any] | None = None
-        self.best_state_epoch: int | None = None
         self.restored = False
 
     @property
@@ -126,7 +121,6 @@ class EarlyStopping:
             if self.restore_best:
                 # a copy taken now; an older copy would no longer be the best weights
                 self.best_state = self._snapshot(model) if model is not None else None
-                self.best_state_epoch = epoch if model is not None else None
             return False
 
         self.wait += 1
@@ -134,8 +128,8 @@ class EarlyStopping:
             self.stopped_epoch = epoch
             epochs = "epoch" if self.wait == 1 else "epochs"
             self.stop_reason = (
-                f"{self.monitor} did not improve on its best ({_fmt(self.best)} at epoch "
-                f"{self.best_epoch}) by more than {_fmt(self.min_delta)} for {self.wait} {epochs}"
+                f"{self.monitor} did not improve on its best ({self.best:.4g} at epoch "
+                f"{self.best_epoch}) by more than {self.min_delta:.4g} for {self.wait} {epochs}"
             )
             self._restore_on_stop(model)
             return True

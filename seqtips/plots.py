@@ -48,17 +48,6 @@ def use_style() -> None:
     )
 
 
-def _as_matrix(ys: Sequence[Sequence[float]]) -> np.ndarray:
-    """Stack runs of possibly different lengths, padding the short ones with NaN."""
-    if len(ys) == 0:
-        raise ValueError("ys must hold at least one run")
-    width = max(len(y) for y in ys)
-    out = np.full((len(ys), width), np.nan)
-    for i, y in enumerate(ys):
-        out[i, : len(y)] = np.asarray(y, dtype=float)
-    return out
-
-
 def seed_band(
     ax: plt.Axes,
     x: Sequence[float],
@@ -72,7 +61,11 @@ def seed_band(
     Runs may be of different lengths (a run that diverged or stopped early ends sooner); the
     statistics at each x use the runs that reached it.
     """
-    data = _as_matrix(ys)
+    if len(ys) == 0:
+        raise ValueError("ys must hold at least one run")
+    data = np.full((len(ys), max(len(y) for y in ys)), np.nan)  # the runs stacked, short ones padded with NaN
+    for i, y in enumerate(ys):
+        data[i, : len(y)] = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float)[: data.shape[1]]
     data = data[:, : len(x)]
     with warnings.catch_warnings():  # columns that no run reached are all-NaN: expected, not news
@@ -111,11 +104,8 @@ def plot_eval_curves(
                 raise ValueError(f"runs[{label!r}][{i}] has {len(h.eval_step)} eval_step but {len(h.eval_loss)} "
                                  "eval_loss entries: they must pair up")
         steps = sorted({s for h in histories for s in h.eval_step})
-        column = {s: j for j, s in enumerate(steps)}
-        rows = np.full((len(histories), len(steps)), np.nan)
-        for i, h in enumerate(histories):
-            for s, v in zip(h.eval_step, h.eval_loss):
-                rows[i, column[s]] = v
+        losses = [dict(zip(h.eval_step, h.eval_loss)) for h in histories]  # step -> loss, one dict a run
+        rows = [[loss.get(s, np.nan) for s in steps] for loss in losses]
         seed_band(ax, steps, rows, label=label, color=colors.get(label))
         if show_runs:
             color = ax.get_lines()[-1].get_color()

@@ -57,8 +57,7 @@ def get_device(name: str | None = None) -> torch.device:
                            f"(no GPU, no driver, or a CPU-only build of torch). {fallback}")
     if kind == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise RuntimeError(f"{source}={name!r}: only {torch.cuda.device_count()} GPU(s) are visible. {fallback}")
-    mps = getattr(torch.backends, "mps", None)
-    if kind == "mps" and not (mps is not None and mps.is_available()):
+    if kind == "mps" and not torch.backends.mps.is_available():
         raise RuntimeError(f"{source}={name!r} asks for Apple's MPS backend, which is not available. {fallback}")
     return device
 

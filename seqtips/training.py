@@ -43,8 +43,7 @@ def checked_loss(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
         try:
             return loss_fn(prediction, target)
         except UserWarning as warning:
-            if prediction.shape != target.shape:
-                _check.same_shape(prediction, target, where)
+            _check.same_shape(prediction, target, where)  # different shapes: say which
             raise ValueError(f"{where}: loss_fn broadcast its arguments ({warning})") from None
 
 
@@ -73,10 +72,7 @@ class History:
 
     def steps_to(self, target: float) -> int | None:
         """First evaluated step at which the evaluation was below ``target``, else ``None``."""
-        for s, v in zip(self.eval_step, self.eval_loss):
-            if v < target:
-                return s
-        return None
+        return next((s for s, v in zip(self.eval_step, self.eval_loss) if v < target), None)
 
     def seconds_per_step(self) -> float:
         return self.seconds / max(self.steps_done, 1)

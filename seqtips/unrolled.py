@@ -54,9 +54,8 @@ def hidden_state_gradients(
     inputs = model.embedding(x) if model.embedding is not None else x
     if inputs.dim() != 3:
         raise ValueError(f"x must be [batch, time, features], got shape {tuple(x.shape)}")
-    batch, hidden = inputs.shape[0], model.rnn.hidden_size
-    h = inputs.new_zeros(batch, hidden)
-    c = inputs.new_zeros(batch, hidden)
+    h = inputs.new_zeros(inputs.shape[0], model.rnn.hidden_size)
+    c = torch.zeros_like(h)
     states = []
     for t in range(inputs.shape[1]):
         if model.cell == "lstm":

@@ -106,8 +106,7 @@ def record_folder() -> Path | None:
         raise ValueError(f"{RECORD_ENV} must name {expected}, but {folder} is a file")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        tempfile.TemporaryFile(dir=folder).close()  # a file can be made there
     except OSError as err:
         raise ValueError(f"{RECORD_ENV} must name {expected}, but {folder} cannot be written "
                          f"({type(err).__name__}: {err.strerror or err})") from None
@@ -241,12 +240,8 @@ def check(
     A ``values`` entry that is NaN means the comparison could not be made: the claim is recorded
     as not holding and ``AssertionError`` says which number was NaN, whatever ``holds`` says.
     """
-    if not isinstance(id, str) or not ID_PATTERN.fullmatch(id):
-        error = ValueError if isinstance(id, str) else TypeError
-        raise error(f"id must be a short lower-case name such as 'rnn-stuck', got {id!r}")
-    if not isinstance(claim, str) or not claim.strip():
-        error = ValueError if isinstance(claim, str) else TypeError
-        raise error(f"claim must be a non-empty sentence, got {claim!r}")
+    _check.string("id", id, ID_PATTERN.fullmatch, "a short lower-case name such as 'rnn-stuck'")
+    _check.string("claim", claim, lambda text: text.strip() != "", "a non-empty sentence")
     _check.instance("evidence", evidence, str, "a text")
     if hasattr(holds, "item") and math.prod(getattr(holds, "shape", ())) == 1:  # numpy/torch booleans
         holds = holds.item()

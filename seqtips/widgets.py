@@ -62,10 +62,9 @@ def browse(show: Callable[..., None], check: str = "default", **controls: Any) -
 
     made = {name: _control(name, spec) for name, spec in controls.items()}
     if check == "all":
-        names = list(made)
-        for combo in itertools.product(*(_values(made[n]) for n in names)):
+        for combo in itertools.product(*map(_values, made.values())):
             with plt.ioff(), contextlib.redirect_stdout(io.StringIO()):
-                show(**dict(zip(names, combo)))
+                show(**dict(zip(made, combo)))
             plt.close("all")
     # the default view, for readers without a kernel: what show() prints goes into the bundle (not into
     # the cell, where JupyterLab would show it beside the widget's own copy), and a picture only if it drew

@@ -247,7 +247,7 @@ def test_restores_best_weights_on_stop_and_copy_is_independent():
             break
     assert es.stopped_epoch == 3
     assert es.restored
-    assert es.best_state_epoch == 1
+    assert es.best_epoch == 1
     assert_same_state(state(model), at_best)
     # the stored copy does not follow later in-place updates of the model
     perturb(model, 5.0)
